@@ -1,0 +1,700 @@
+"""The talkwatch dashboard app.
+
+Shape: workers (DB reads and writes in threads, the poller as an async
+worker, the config watcher) never touch widgets; they post the typed messages
+of messages.py, and the ``@on`` handlers below are the only code that changes
+the app's state and the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import webbrowser
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from time import monotonic
+from typing import Any, Callable, Iterable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Input, Static
+
+from tui.dashboard.detail import DetailPanel, DetailScreen
+from tui.dashboard.filter_bar import FilterBar
+from tui.dashboard.filter_query import ViewState, build_query, next_signal, parse_filter
+from tui.dashboard.formatting import plain
+from tui.dashboard.headlines import HeadlinesTable
+from tui.dashboard.help import HelpScreen
+from tui.dashboard.messages import (
+    ConfigInvalid,
+    ConfigReloaded,
+    FeedPolled,
+    FeedsLoaded,
+    ItemsLoaded,
+    PollFinished,
+    PollStarted,
+    Reclassified,
+    StatusComputed,
+)
+from tui.dashboard.sources import SourcesPanel
+from tui.dashboard.status_bar import StatusBanner, state_name
+from tui.models import Clock, FeedPollResult, StoredItem, utc_now
+
+SHOWN_ROWS_CAP = 2000
+CONFIG_CHECK_EVERY = 2.0  # seconds between stat() calls on feeds.toml
+STATUS_WINDOW = timedelta(days=30)  # the status needs 30 days for its daily counts
+RELOAD_THROTTLE = 1.0  # at most one headlines reload per second while polling
+WIDE_ENOUGH_FOR_SOURCES = 120
+TALL_ENOUGH_FOR_DETAIL = 30
+
+
+class TalkwatchCommands(Provider):
+    """Command palette: every action, and "jump to source" for each feed."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app: TalkwatchApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
+            ("Poll all feeds now", "fetch every feed, ignoring schedules", app.action_poll_now),
+            ("Toggle relevant / all items", "show items not about the talks too", app.action_toggle_relevant),
+            ("Cycle signal filter", "deal, release, progress, proposal, stalled, collapse", app.action_cycle_signal),
+            ("Filter headlines", "words, source:, signal:, since:, is:unread, is:starred", app.action_filter),
+            ("Clear all filters", "show the default view", app.action_reset_view),
+            ("Mark all shown as read", "", app.action_mark_all_read),
+            ("Help", "keys and the filter language", app.action_help),
+        ]
+        for feed in app.feeds:
+            commands.append(
+                (f"Jump to source: {plain(feed.name)}", "show only this source's items", partial(app.pick_source_named, feed.name))
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class TalkwatchApp(App[int]):
+    TITLE = "talkwatch"
+    CSS_PATH = "talkwatch.tcss"
+    COMMANDS = App.COMMANDS | {TalkwatchCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("a", "toggle_relevant", "All/Relevant", id="toggle_relevant"),
+        Binding("s", "cycle_signal", "Signal", id="cycle_signal"),
+        Binding("enter", "open_detail", "Open", show=False, id="open_detail"),
+        Binding("o", "open_link", "Link", id="open_link"),
+        Binding("m", "toggle_read", "Read", id="toggle_read"),
+        Binding("M", "mark_all_read", "All read", show=False, id="mark_all_read"),
+        Binding("asterisk", "toggle_star", "Star", id="toggle_star"),
+        Binding("r", "poll_now", "Poll", id="poll_now"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        *[Binding(str(n), f"pick_source({n})", f"Source {n}", show=False, id=f"pick_source_{n}") for n in range(1, 10)],
+        Binding("0", "pick_source(0)", "All sources", show=False, id="pick_source_0"),
+    ]
+
+    def __init__(
+        self,
+        config: Any,
+        store: Any,
+        *,
+        poller: Any = None,
+        clock: Clock = utc_now,
+        config_path: Path | str | None = None,
+        demo: Any = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.config_path = Path(config_path) if config_path else None
+        self.demo = demo
+        self.view = ViewState(limit=SHOWN_ROWS_CAP)
+        self.items: list[StoredItem] = []
+        self.total_items = 0
+        self.feed_states: dict = {}
+        self.feed_counts: dict = {}
+        self.status: Any = None
+        self.last_state: str | None = None
+        self.config_problems: tuple = ()
+        self._generation = 0
+        self._shown_generation = -1
+        self._poll_wakeup = asyncio.Event()
+        self._force_next_poll = False
+        self._polling = False
+        self._last_reload = 0.0
+        self._reload_pending = False
+        self._config_signature = self._stat_config()
+        self.open_url: Callable[[str], Any] = webbrowser.open
+        self.poller = None
+        if poller is not None:
+            self.attach_poller(poller)
+
+    # -- wiring ----------------------------------------------------------------
+
+    def attach_poller(self, poller: Any) -> None:
+        """Route the poller's per-feed callback into FeedPolled messages."""
+        self.poller = poller
+        if hasattr(poller, "on_result"):
+            poller.on_result = self.poller_callback
+
+    def poller_callback(self, result: FeedPollResult, done: int, total: int) -> None:
+        # May be called from the poller's threads: post_message is thread-safe.
+        self.post_message(FeedPolled(result, done, total))
+
+    @property
+    def feeds(self) -> tuple:
+        return tuple(getattr(self.config, "feeds", ()) or ())
+
+    @property
+    def feed_names(self) -> list[str]:
+        return [feed.name for feed in self.feeds]
+
+    # -- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        banner = StatusBanner(id="banner")
+        banner.demo = self.demo is not None
+        yield banner
+        yield Static(id="config-error")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield HeadlinesTable(id="headlines")
+                yield DetailPanel(id="detail")
+            yield SourcesPanel(id="sources")
+        yield FilterBar(id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "demo" if self.demo is not None else ""
+        self._apply_size_classes()
+        self.query_one(HeadlinesTable).focus()
+        self.load_items()
+        self.load_feeds()
+        self.compute_status()
+        self.set_interval(30, self._tick, name="ages")
+        self.set_interval(300, self.compute_status, name="status")
+        if self.config_path is not None:
+            self.set_interval(CONFIG_CHECK_EVERY, self.check_config, name="config-watch")
+        if self.poller is not None:
+            self.run_poller()
+
+    def on_resize(self) -> None:
+        self._apply_size_classes()
+
+    def _apply_size_classes(self) -> None:
+        width, height = self.size
+        self.screen.set_class(width < WIDE_ENOUGH_FOR_SOURCES, "-no-sources")
+        self.screen.set_class(height < TALL_ENOUGH_FOR_DETAIL, "-no-detail")
+        self.screen.set_class(width < 100, "-narrow")
+        if self.is_mounted:
+            try:
+                self.query_one(StatusBanner).set_class(width < 100, "-narrow")
+            except Exception:
+                pass
+
+    def _tick(self) -> None:
+        """Ages ("4m") and "next poll" move with the clock."""
+        self._show_items()
+        self._show_sources()
+        if self.status is not None:
+            self.query_one(StatusBanner).show(self.status, self.clock())
+
+    # -- workers: reads ----------------------------------------------------------
+
+    def load_items(self) -> None:
+        self._generation += 1
+        self._last_reload = monotonic()
+        query = build_query(self.view, now=self.clock(), feed_names=self.feed_names)
+        self._query_items(query, self._generation)
+
+    @work(thread=True, exclusive=True, group="items")
+    def _query_items(self, query: Any, generation: int) -> None:
+        items = self.store.query(query)
+        total = self.store.item_count()
+        self.post_message(ItemsLoaded(items, total, generation))
+
+    @work(thread=True, exclusive=True, group="feeds")
+    def load_feeds(self) -> None:
+        since = self.clock() - timedelta(hours=24)
+        self.post_message(FeedsLoaded(self.store.feed_states(), self.store.feed_counts(since)))
+
+    @work(thread=True, exclusive=True, group="status")
+    def compute_status(self) -> None:
+        from tui.store import ItemQuery
+        from tui.status import compute_status
+
+        now = self.clock()
+        items = self.store.query(ItemQuery(relevant_only=True, since=now - STATUS_WINDOW, limit=None))
+        self.post_message(StatusComputed(compute_status(items, now)))
+
+    # -- workers: writes -----------------------------------------------------------
+
+    @work(thread=True, group="writes")
+    def _write_read(self, ids: list[int], read: bool) -> None:
+        self.store.set_read(ids, read)
+
+    @work(thread=True, group="writes")
+    def _write_starred(self, item_id: int, starred: bool) -> None:
+        self.store.set_starred(item_id, starred)
+
+    @work(thread=True, exclusive=True, group="reclassify")
+    def reclassify(self, topic: Any) -> None:
+        from tui.classify import Classifier
+
+        classifier = Classifier(topic)
+        changes = []
+        total = 0
+        for item in self.store.iter_items():
+            total += 1
+            verdict = classifier.classify(item.title, item.summary)
+            if verdict != item.verdict:
+                changes.append((item.id, verdict))
+        if changes:
+            self.store.set_verdicts(changes)
+        self.post_message(Reclassified(len(changes), total))
+
+    @work(thread=True, group="browser")
+    def _open_in_browser(self, url: str) -> None:
+        self.open_url(url)
+
+    # -- the poller ------------------------------------------------------------------
+
+    @work(exclusive=True, group="poller")
+    async def run_poller(self) -> None:
+        """Poll due feeds, then sleep until the next is due or `r` is pressed."""
+        while self.poller is not None:
+            forced = self._force_next_poll
+            self._force_next_poll = False
+            self._poll_wakeup.clear()
+            self.post_message(PollStarted(forced))
+            try:
+                summary = await self.poller.poll_once(force=forced)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # one bad cycle must not end polling
+                self.post_message(PollFinished(None, f"{type(error).__name__}: {error}"))
+            else:
+                self.post_message(PollFinished(summary))
+            delay = 30.0
+            next_due = self.poller.next_due() if hasattr(self.poller, "next_due") else None
+            if next_due is not None:
+                delay = min(60.0, max(1.0, (next_due - self.clock()).total_seconds()))
+            try:
+                await asyncio.wait_for(self._poll_wakeup.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _close_poller(self) -> None:
+        poller, self.poller = self.poller, None
+        if poller is not None and hasattr(poller, "aclose"):
+            try:
+                await asyncio.wait_for(poller.aclose(), timeout=2.0)
+            except Exception:
+                pass
+
+    # -- hot reload of feeds.toml ------------------------------------------------------
+
+    def _stat_config(self) -> tuple[int, int] | None:
+        if self.config_path is None:
+            return None
+        try:
+            st = self.config_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def check_config(self) -> bool:
+        """Reload feeds.toml when its mtime or size changed; True when a reload started."""
+        signature = self._stat_config()
+        if signature is None or signature == self._config_signature:
+            return False
+        self._config_signature = signature
+        self._load_config()
+        return True
+
+    @work(thread=True, exclusive=True, group="config")
+    def _load_config(self) -> None:
+        from tui.config import ConfigError, load_config
+
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            self.post_message(ConfigInvalid(error.problems or (str(error),)))
+        except Exception as error:  # unreadable file and the like
+            self.post_message(ConfigInvalid((f"{self.config_path}: {error}",)))
+        else:
+            self.post_message(ConfigReloaded(config))
+
+    # -- message handlers: the only state changers ------------------------------------------
+
+    @on(ItemsLoaded)
+    def _items_loaded(self, message: ItemsLoaded) -> None:
+        if message.generation < self._shown_generation:
+            return  # an older query finished late
+        self._shown_generation = message.generation
+        self.items = message.items
+        self.total_items = message.total
+        self._show_items()
+
+    def _show_items(self) -> None:
+        table = self.query_one(HeadlinesTable)
+        table.show_items(self.items, self.clock())
+        table.border_title = self._headlines_title()
+        table.border_subtitle = self._headlines_subtitle()
+        self._show_detail()
+
+    def _headlines_title(self) -> Text:
+        title = Text("Headlines", style="bold")
+        title.append("  relevant" if self.view.relevant_only else "  all items", style="#67e8f9")
+        if self.view.signal:
+            title.append(f" · signal:{self.view.signal}", style="#fde047")
+        if self.view.source:
+            title.append(f" · source:{plain(self.view.source)}", style="#a5b4fc")
+        if self.view.filter_text:
+            title.append(" · /", style="#94a3b8")
+            title.append(plain(self.view.filter_text), style="bold #fde047")
+        return title
+
+    def _headlines_subtitle(self) -> Text:
+        shown = len(self.items)
+        unread = sum(1 for item in self.items if not item.read)
+        if shown == 0:
+            if self.total_items == 0:
+                return Text("no stored items yet: waiting for the first poll", style="#94a3b8")
+            return Text("nothing matches: Esc clears the filter, a shows all, 0 all sources", style="#fb923c")
+        text = Text(f"{unread} unread · ", style="#94a3b8")
+        if shown >= self.view.limit:
+            text.append(f"showing newest {shown:,} of {self.total_items:,} stored", style="#fb923c")
+        else:
+            text.append(f"{shown:,} shown of {self.total_items:,} stored", style="#94a3b8")
+        return text
+
+    def _show_detail(self) -> None:
+        self.query_one(DetailPanel).show(self.query_one(HeadlinesTable).highlighted_item(), self.clock())
+
+    @on(DataTable.RowHighlighted, "#headlines")
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+
+    @on(DataTable.RowSelected, "#headlines")
+    def _row_selected(self) -> None:
+        self.action_open_detail()
+
+    @on(FeedsLoaded)
+    def _feeds_loaded(self, message: FeedsLoaded) -> None:
+        self.feed_states = message.states
+        self.feed_counts = message.counts
+        self._show_sources()
+
+    def _show_sources(self) -> None:
+        self.query_one(SourcesPanel).show(self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source)
+
+    @on(PollStarted)
+    def _poll_started(self, message: PollStarted) -> None:
+        self._polling = True
+
+    @on(FeedPolled)
+    def _feed_polled(self, message: FeedPolled) -> None:
+        panel = self.query_one(SourcesPanel)
+        panel.progress = (message.done, message.total) if message.done < message.total else None
+        self.load_feeds()
+        if message.result.new_items or message.result.updated_items:
+            self._reload_items_throttled()
+
+    def _reload_items_throttled(self) -> None:
+        # A cold poll of hundreds of feeds reports hundreds of results; rebuild
+        # the list at most once a second so the event loop stays responsive.
+        wait = RELOAD_THROTTLE - (monotonic() - self._last_reload)
+        if wait <= 0:
+            self.load_items()
+        elif not self._reload_pending:
+            self._reload_pending = True
+            self.set_timer(wait, self._pending_reload)
+
+    def _pending_reload(self) -> None:
+        self._reload_pending = False
+        self.load_items()
+
+    @on(PollFinished)
+    def _poll_finished(self, message: PollFinished) -> None:
+        self._polling = False
+        self.query_one(SourcesPanel).progress = None
+        self.load_feeds()
+        if message.error:
+            self.notify(Text(f"poll failed: {message.error}"), severity="error", markup=False)
+            return
+        summary = message.summary
+        if summary is not None and (summary.new_items or any(r.updated_items for r in summary.results)):
+            self.load_items()
+            self.compute_status()
+
+    @on(StatusComputed)
+    def _status_computed(self, message: StatusComputed) -> None:
+        self.status = message.status
+        banner = self.query_one(StatusBanner)
+        state = state_name(message.status)
+        if self.last_state is not None and state != self.last_state:
+            banner.previous_state = self.last_state
+            self.notify(
+                f"Talks status changed: {state} (was {self.last_state})",
+                title="Status of the talks",
+                severity="warning" if state in ("STALLED", "COLLAPSED") else "information",
+                timeout=12,
+                markup=False,
+            )
+        self.last_state = state
+        banner.show(message.status, self.clock())
+
+    @on(ConfigReloaded)
+    def _config_reloaded(self, message: ConfigReloaded) -> None:
+        old, new = self.config, message.config
+        self.config = new
+        self.config_problems = ()
+        self._show_config_problems()
+        if self.poller is not None and hasattr(self.poller, "reconfigure"):
+            self.poller.reconfigure(new)
+            self._poll_wakeup.set()  # new feeds are due at once
+        old_names = {f.name for f in getattr(old, "feeds", ())}
+        new_names = {f.name for f in new.feeds}
+        added, removed = len(new_names - old_names), len(old_names - new_names)
+        if self.view.source is not None and self.view.source not in new_names:
+            self.view = self.view.with_(source=None)
+        words = f"feeds.toml reloaded: {len(new_names)} feeds"
+        if added or removed:
+            words += f" (+{added} / -{removed})"
+        if getattr(old, "topic", None) != new.topic:
+            words += "; topic changed, reclassifying"
+            self.reclassify(new.topic)
+        self.notify(words, title="Config", markup=False)
+        self.load_feeds()
+        self.load_items()
+
+    @on(ConfigInvalid)
+    def _config_invalid(self, message: ConfigInvalid) -> None:
+        self.config_problems = message.problems
+        self._show_config_problems()
+        first = "\n".join(str(p) for p in message.problems[:3])
+        self.notify(
+            f"{first}\nStill running the previous config.",
+            title="feeds.toml is invalid",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+
+    def _show_config_problems(self) -> None:
+        widget = self.query_one("#config-error", Static)
+        if not self.config_problems:
+            widget.update("")
+            widget.display = False
+            return
+        text = Text("✖ feeds.toml is invalid; still running the previous config:  ", style="bold #f87171")
+        text.append("  ".join(plain(str(p)) for p in self.config_problems[:2]), style="#fecaca")
+        if len(self.config_problems) > 2:
+            text.append(f"  (+{len(self.config_problems) - 2} more)", style="#fca5a5")
+        widget.update(text)
+        widget.display = True
+
+    @on(Reclassified)
+    def _reclassified(self, message: Reclassified) -> None:
+        self.notify(f"reclassified {message.total:,} items: {message.changed:,} verdicts changed", markup=False)
+        self.load_items()
+        self.compute_status()
+        self.load_feeds()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.view = self.view.with_(filter_text=event.value)
+        problems = parse_filter(event.value, now=self.clock(), feed_names=self.feed_names).problems
+        self.query_one(FilterBar).border_subtitle = Text(problems[0], style="#fb923c") if problems else None
+        self.load_items()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.action_focus_headlines()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.add_class("-active")
+        bar.focus()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""  # posts Input.Changed, which reloads
+        bar.remove_class("-active")
+        if self.view.filter_text:
+            self.view = self.view.with_(filter_text="")
+            self.load_items()
+        self.action_focus_headlines()
+
+    def action_focus_headlines(self) -> None:
+        bar = self.query_one(FilterBar)
+        if not bar.value:
+            bar.remove_class("-active")
+        self.query_one(HeadlinesTable).focus()
+
+    def action_reset_view(self) -> None:
+        self.query_one(FilterBar).value = ""
+        self.query_one(FilterBar).remove_class("-active")
+        self.view = ViewState(limit=self.view.limit)
+        self._show_sources()
+        self.load_items()
+
+    def action_toggle_relevant(self) -> None:
+        self.view = self.view.with_(relevant_only=not self.view.relevant_only)
+        self.load_items()
+
+    def action_cycle_signal(self) -> None:
+        self.view = self.view.with_(signal=next_signal(self.view.signal))
+        self.load_items()
+
+    def action_pick_source(self, number: int) -> None:
+        if number == 0:
+            self.pick_source_named(None)
+            return
+        feeds = self.feeds
+        if 1 <= number <= len(feeds):
+            self.pick_source_named(feeds[number - 1].name)
+
+    def pick_source_named(self, name: str | None) -> None:
+        self.view = self.view.with_(source=name)
+        self._show_sources()
+        self.load_items()
+
+    def action_open_detail(self) -> None:
+        item = self.query_one(HeadlinesTable).highlighted_item()
+        if item is None:
+            return
+        if not item.read:
+            self._set_read([item], True)
+            item = self.query_one(HeadlinesTable).items_by_id[item.id]
+        self.push_screen(DetailScreen(item, self.clock()))
+
+    def action_open_link(self) -> None:
+        item = self._current_item()
+        if item is None:
+            return
+        link = item.link or ""
+        if not link.lower().startswith(("http://", "https://")):
+            self.notify("this story has no web link", severity="warning", markup=False)
+            return
+        self._open_in_browser(link)
+        self.notify(Text(f"opening {plain(link)}"), markup=False, timeout=3)
+
+    def _current_item(self) -> StoredItem | None:
+        screen = self.screen
+        if isinstance(screen, DetailScreen):
+            return screen.item
+        return self.query_one(HeadlinesTable).highlighted_item()
+
+    def action_toggle_read(self) -> None:
+        item = self.query_one(HeadlinesTable).highlighted_item()
+        if item is not None:
+            self._set_read([item], not item.read)
+
+    def action_mark_all_read(self) -> None:
+        unread = [item for item in self.items if not item.read]
+        if unread:
+            self._set_read(unread, True)
+            self.notify(f"marked {len(unread):,} items read", markup=False, timeout=3)
+
+    def _set_read(self, items: Iterable[StoredItem], read: bool) -> None:
+        items = list(items)
+        self._replace_items({item.id: replace(item, read=read) for item in items})
+        self._write_read([item.id for item in items], read)
+
+    def action_toggle_star(self) -> None:
+        item = self.query_one(HeadlinesTable).highlighted_item()
+        if item is None:
+            return
+        self._replace_items({item.id: replace(item, starred=not item.starred)})
+        self._write_starred(item.id, not item.starred)
+
+    def _replace_items(self, changed: dict[int, StoredItem]) -> None:
+        """Optimistic update: the row changes now, the write follows in a thread."""
+        self.items = [changed.get(item.id, item) for item in self.items]
+        table = self.query_one(HeadlinesTable)
+        now = self.clock()
+        with self.batch_update():
+            for item in changed.values():
+                table.refresh_item(item, now)
+        table.border_subtitle = self._headlines_subtitle()
+        self._show_detail()
+
+    def action_poll_now(self) -> None:
+        if self.poller is None:
+            self.notify("no poller running", severity="warning", markup=False)
+            return
+        self._force_next_poll = True
+        self._poll_wakeup.set()
+        self.notify("polling all feeds…", markup=False, timeout=2)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.keys_for_actions()))
+
+    def keys_for_actions(self) -> dict[str, str]:
+        """The key shown for each action, after any remapping."""
+        keys: dict[str, str] = {}
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            name = binding.action.split("(")[0]
+            keys.setdefault(name, self.get_key_display(binding))
+        keys["pick_source"] = "1-9 0"
+        keys.setdefault("open_detail", "enter")
+        keys["command_palette"] = "ctrl+p"
+        return keys
+
+    async def action_quit(self) -> None:
+        await self._close_poller()
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        await self._close_poller()
+
+
+def create_app(
+    config: Any,
+    store: Any,
+    *,
+    poller: Any = None,
+    clock: Clock = utc_now,
+    config_path: Path | str | None = None,
+    demo: Any = None,
+) -> TalkwatchApp:
+    """Build the dashboard; shared by the CLI and the tests."""
+    return TalkwatchApp(config, store, poller=poller, clock=clock, config_path=config_path, demo=demo)
+
+
+def run_dashboard(config: Any, store: Any, *, config_path: Path | str | None, demo_server: Any = None) -> int:
+    """Open the dashboard with a live poller; returns the exit code.
+
+    The caller owns ``store`` and ``demo_server`` (starts and stops them);
+    the app owns the poller it creates here and closes it on exit.
+    """
+    from tui.poller import Poller
+
+    app = create_app(config, store, config_path=config_path, demo=demo_server)
+    app.attach_poller(Poller(config, store, on_result=app.poller_callback))
+    result = app.run()
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

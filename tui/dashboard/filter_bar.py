@@ -1,0 +1,35 @@
+"""The `/` filter line: an Input docked above the footer, hidden until used."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+PLACEHOLDER = "filter: words  source:NAME  signal:stalled  since:6h  is:unread  is:starred   (Enter keeps, Esc clears)"
+
+
+class FilterBar(Input):
+    BINDINGS = [
+        Binding("escape", "app.clear_filter", "Clear filter", id="filter.clear"),
+        Binding("down", "app.focus_headlines", "To list", show=False, id="filter.to_list"),
+    ]
+
+    DEFAULT_CSS = """
+    FilterBar {
+        dock: bottom;
+        display: none;
+        height: 3;
+        border: round $accent;
+        border-title-color: $accent;
+        margin: 0 0;
+    }
+    FilterBar.-active {
+        display: block;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(placeholder=PLACEHOLDER, **kwargs)
+
+    def on_mount(self) -> None:
+        self.border_title = "/ filter"

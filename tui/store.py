@@ -1,0 +1,578 @@
+"""The SQLite store: items with their verdicts and user flags, and per-feed poll state.
+
+One ``Store`` owns one writer connection (WAL mode, 5 s busy timeout, every
+write in a ``BEGIN IMMEDIATE`` transaction so two writers queue instead of
+failing half-way). Readers that want their own connection open a second
+``Store(path, readonly=True)``. A lock serialises use of the connection, so one
+``Store`` may be shared between the poller's worker thread and the UI.
+
+The schema is built by sqlite-utils migrations; ``PRAGMA user_version`` mirrors
+how many have run so the common case (schema current) is checked without
+importing sqlite-utils at all (~0.1 s of start-up).
+
+Before anything is written, an existing file is checked: not a database, a
+foreign database or one from a newer talkwatch raise ``StoreError`` and leave
+the file exactly as it was.
+
+Timestamps are REAL epoch seconds; they round-trip to the microsecond.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tui.models import Clock, FeedState, Item, StoredItem, Verdict, utc_now
+
+BUSY_TIMEOUT_S = 5.0
+_PAGE = 1000  # rows per page in iter_items
+_CHUNK = 500  # ids per statement in bulk id lookups
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    text: str = ""  # free text over title and summary; words AND-ed, each a prefix
+    feeds: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+    since: datetime | None = None  # published at or after
+    relevant_only: bool = False
+    unread_only: bool = False
+    starred_only: bool = False
+    limit: int | None = 2000
+
+
+# --- schema -----------------------------------------------------------------
+
+_MIGRATION_SET = "talkwatch"
+
+
+def _migration_001_initial(db) -> None:
+    from sqlite_utils.db import DescIndex
+
+    db["feeds"].create(
+        {
+            "name": str,
+            "url": str,
+            "etag": str,
+            "last_modified": str,
+            "body_hash": str,
+            "last_status": int,
+            "outcome": str,
+            "last_error": str,
+            "warning": str,
+            "moved_to": str,
+            "gone": int,
+            "last_fetch_at": float,
+            "latency_ms": float,
+            "failures": int,
+            "next_check_at": float,
+            "min_interval": float,
+        },
+        pk="name",
+        not_null={"url", "gone", "failures"},
+        defaults={"gone": 0, "failures": 0},
+    )
+    items = db["items"]
+    items.create(
+        {
+            "id": int,
+            "feed": str,
+            "key": str,
+            "title": str,
+            "summary": str,
+            "link": str,
+            "author": str,
+            "published": float,
+            "first_seen": float,
+            "updated_at": float,
+            "read": int,
+            "starred": int,
+            "relevant": int,
+            "score": float,
+            "signal": str,
+            "matched": str,  # JSON list
+            "actors": str,  # JSON list
+            "places": str,  # JSON list
+        },
+        pk="id",
+        not_null={"feed", "key", "title", "summary", "link", "author", "published", "first_seen",
+                  "updated_at", "read", "starred", "relevant", "score", "signal", "matched", "actors", "places"},
+        defaults={"title": "", "summary": "", "link": "", "author": "", "read": 0, "starred": 0,
+                  "relevant": 0, "score": 0.0, "signal": "none", "matched": "[]", "actors": "[]", "places": "[]"},
+    )
+    items.create_index(["feed", "key"], index_name="items_feed_key", unique=True)
+    items.create_index([DescIndex("published")], index_name="items_published")
+    items.create_index(["relevant", DescIndex("published")], index_name="items_relevant_published")
+    items.create_index(["feed", DescIndex("published")], index_name="items_feed_published")
+    items.create_index(["signal", DescIndex("published")], index_name="items_signal_published")
+    # External-content FTS5 index. sqlite-utils' enable_fts() would re-index a
+    # row on *any* update (marking 5,000 items read would rewrite their index
+    # entries), so the triggers are written here to fire on text changes only.
+    for sql in (
+        "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, content='items', content_rowid='id',"
+        " tokenize='unicode61 remove_diacritics 2')",
+        "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN"
+        " INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+        "CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN"
+        " INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); END",
+        "CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary ON items BEGIN"
+        " INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary);"
+        " INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+    ):
+        db.execute(sql)
+
+
+# Append only; never edit one that has shipped.
+_MIGRATIONS = (_migration_001_initial,)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def _build_migrations():
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(_MIGRATION_SET)
+    for fn in _MIGRATIONS:
+        migrations()(fn)
+    return migrations
+
+
+# --- conversions ------------------------------------------------------------
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False) if values else "[]"
+
+
+def _verdict_columns(v: Verdict) -> tuple:
+    return (int(v.relevant), float(v.score), v.signal,
+            _json_list(v.matched), _json_list(v.actors), _json_list(v.places))
+
+
+def _tuple(text: str) -> tuple[str, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+_ITEM_COLUMNS = (
+    "id, feed, key, title, summary, link, author, published, first_seen, read, starred,"
+    " relevant, score, signal, matched, actors, places"
+)
+
+
+def _stored_item(row: tuple) -> StoredItem:
+    (id_, feed, key, title, summary, link, author, published, first_seen, read, starred,
+     relevant, score, signal, matched, actors, places) = row
+    return StoredItem(
+        id=id_,
+        feed=feed,
+        key=key,
+        title=title,
+        summary=summary,
+        link=link,
+        author=author,
+        published=datetime.fromtimestamp(published, timezone.utc),
+        first_seen=datetime.fromtimestamp(first_seen, timezone.utc),
+        read=bool(read),
+        starred=bool(starred),
+        verdict=Verdict(
+            relevant=bool(relevant),
+            score=score,
+            signal=signal,
+            matched=_tuple(matched),
+            actors=_tuple(actors),
+            places=_tuple(places),
+        ),
+    )
+
+
+_FEED_COLUMNS = (
+    "name", "url", "etag", "last_modified", "body_hash", "last_status", "outcome", "last_error",
+    "warning", "moved_to", "gone", "last_fetch_at", "latency_ms", "failures", "next_check_at", "min_interval",
+)
+
+
+def _feed_row(state: FeedState) -> tuple:
+    return (
+        state.name, state.url, state.etag, state.last_modified, state.body_hash, state.last_status,
+        state.outcome, state.last_error, state.warning, state.moved_to, int(state.gone),
+        _ts(state.last_fetch_at), state.latency_ms, state.failures, _ts(state.next_check_at), state.min_interval,
+    )
+
+
+def _feed_state(row: tuple) -> FeedState:
+    (name, url, etag, last_modified, body_hash, last_status, outcome, last_error, warning, moved_to,
+     gone, last_fetch_at, latency_ms, failures, next_check_at, min_interval) = row
+    return FeedState(
+        name=name, url=url, etag=etag, last_modified=last_modified, body_hash=body_hash,
+        last_status=last_status, outcome=outcome, last_error=last_error, warning=warning,
+        moved_to=moved_to, gone=bool(gone), last_fetch_at=_dt(last_fetch_at), latency_ms=latency_ms,
+        failures=failures, next_check_at=_dt(next_check_at), min_interval=min_interval,
+    )
+
+
+# Same notion of a "word" as FTS5's unicode61 tokenizer: letters and digits;
+# everything else (quotes, *, -, :, parentheses, underscores) separates words.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fts_query(text: str) -> str | None:
+    """User text as an FTS5 query that cannot inject syntax: every word a quoted
+    prefix term, all AND-ed, so each keystroke narrows. None when there are no words."""
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+# --- the store --------------------------------------------------------------
+
+
+class Store:
+    def __init__(self, path: Path | str, *, clock: Clock = utc_now, readonly: bool = False):
+        self.path = Path(path)
+        self.readonly = readonly
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn = self._open_readonly() if readonly else self._open_writer()
+
+    # -- opening ---------------------------------------------------------------
+
+    def _problem(self, what: str) -> StoreError:
+        return StoreError(f"{self.path} {what}")
+
+    def _corrupt(self) -> StoreError:
+        return self._problem("is not a talkwatch database or is corrupt: move it aside or pass --db")
+
+    def _connect(self, uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        return conn
+
+    def _uri(self, mode: str) -> str:
+        from urllib.parse import quote
+
+        return f"file:{quote(str(self.path.resolve()))}?mode={mode}"
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise self._problem("does not exist: run `talkwatch poll` first, or pass --db")
+        try:
+            conn = self._connect(self._uri("ro"))
+        except sqlite3.Error as exc:
+            raise self._problem(f"cannot be opened for reading ({exc}): check its permissions") from exc
+        try:
+            version = self._check_schema(conn)
+            if version < SCHEMA_VERSION:
+                raise self._problem("uses an older schema: open it once with talkwatch (not read-only) to upgrade it")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_writer(self) -> sqlite3.Connection:
+        if self.path.exists() and not self.path.is_file():
+            raise self._problem("is not a file: pass --db with a file path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._problem(f"cannot be created ({exc.strerror}): pass --db with a writable location") from exc
+        try:
+            conn = self._connect(self._uri("rwc"))
+        except sqlite3.Error as exc:
+            raise self._problem(f"cannot be opened ({exc}): check the permissions or pass --db") from exc
+        try:
+            # Everything up to here only read the file; nothing is written to
+            # it until we know it is ours and not from a newer version.
+            version = self._check_schema(conn)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                if version < SCHEMA_VERSION:
+                    self._migrate(conn)
+            except sqlite3.OperationalError as exc:
+                if "readonly" in str(exc) or "read-only" in str(exc) or "unable to open" in str(exc):
+                    raise self._problem(f"is not writable ({exc}): check its permissions or pass --db") from exc
+                raise self._problem(f"could not be prepared ({exc})") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_schema(self, conn: sqlite3.Connection) -> int:
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise self._problem("is locked by another program: close it and retry") from exc
+            raise self._corrupt() from exc
+        if version > SCHEMA_VERSION:
+            raise self._problem(
+                f"was written by a newer talkwatch (schema {version}, this one knows {SCHEMA_VERSION}):"
+                " upgrade talkwatch, or pass --db to use another file"
+            )
+        if version == 0 and tables:
+            raise self._corrupt()  # someone else's SQLite file: do not build ours into it
+        if version > 0 and not {"items", "feeds", "items_fts"} <= tables:
+            raise self._corrupt()
+        return version
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        from sqlite_utils import Database
+
+        migrations = _build_migrations()
+        # One IMMEDIATE transaction around the whole run: a second process
+        # opening the same new file waits, then finds nothing left to do.
+        # sqlite-utils nests its own transactions as savepoints inside it.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            db = Database(conn, execute_plugins=False)
+            known = {fn.__name__ for fn in _MIGRATIONS}
+            applied = {m.name for m in migrations.applied(db)}
+            if applied - known:
+                raise self._problem(
+                    "was written by a newer talkwatch (unknown migrations "
+                    f"{', '.join(sorted(applied - known))}): upgrade talkwatch, or pass --db to use another file"
+                )
+            migrations.apply(db)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                if not self.readonly:
+                    try:
+                        conn = self._conn
+                        conn.execute("PRAGMA optimize")
+                    except sqlite3.Error:
+                        pass
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- plumbing ----------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._conn is None:
+                raise StoreError(f"{self.path}: the store is closed")
+            yield self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise StoreError(f"{self.path} was opened read-only: writes go through the writer Store")
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError(f"{self.path}: the store is closed")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    # -- writes ------------------------------------------------------------------
+
+    def upsert_items(self, feed: str, pairs: Sequence[tuple[Item, Verdict]]) -> tuple[int, int]:
+        """Insert new keys, update items whose title/summary/link changed (verdict
+        too; read, starred and first_seen kept), ignore identical ones. -> (new, updated)"""
+        batch: dict[str, tuple[Item, Verdict]] = {}
+        for item, verdict in pairs:
+            batch.setdefault(item.key, (item, verdict))  # first wins, as in parse
+        if not batch:
+            return (0, 0)
+        now = self._clock().timestamp()
+        with self._write() as conn:
+            existing = {
+                key: (id_, title, summary, link)
+                for key, id_, title, summary, link in conn.execute(
+                    "SELECT key, id, title, summary, link FROM items"
+                    " WHERE feed = ? AND key IN (SELECT value FROM json_each(?))",
+                    (feed, json.dumps(list(batch), ensure_ascii=False)),
+                )
+            }
+            inserts = []
+            updates = []
+            for key, (item, v) in batch.items():
+                old = existing.get(key)
+                if old is None:
+                    inserts.append((feed, key, item.title, item.summary, item.link, item.author,
+                                    item.published.timestamp(), now, now, *_verdict_columns(v)))
+                elif (old[1], old[2], old[3]) != (item.title, item.summary, item.link):
+                    updates.append((item.title, item.summary, item.link, item.author,
+                                    item.published.timestamp(), now, *_verdict_columns(v), old[0]))
+            if inserts:
+                conn.executemany(
+                    "INSERT INTO items (feed, key, title, summary, link, author, published, first_seen,"
+                    " updated_at, relevant, score, signal, matched, actors, places)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    inserts,
+                )
+            if updates:
+                conn.executemany(
+                    "UPDATE items SET title = ?, summary = ?, link = ?, author = ?, published = ?,"
+                    " updated_at = ?, relevant = ?, score = ?, signal = ?, matched = ?, actors = ?,"
+                    " places = ? WHERE id = ?",
+                    updates,
+                )
+        return (len(inserts), len(updates))
+
+    def save_feed_state(self, state: FeedState) -> None:
+        columns = ", ".join(_FEED_COLUMNS)
+        marks = ", ".join("?" for _ in _FEED_COLUMNS)
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in _FEED_COLUMNS[1:])
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO feeds ({columns}) VALUES ({marks}) ON CONFLICT(name) DO UPDATE SET {assignments}",
+                _feed_row(state),
+            )
+
+    def set_read(self, ids: Iterable[int], read: bool = True) -> None:
+        flag = int(read)
+        rows = [(flag, int(i)) for i in ids]
+        if not rows:
+            return
+        with self._write() as conn:
+            conn.executemany("UPDATE items SET read = ? WHERE id = ?", rows)
+
+    def set_starred(self, item_id: int, starred: bool) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE items SET starred = ? WHERE id = ?", (int(starred), int(item_id)))
+
+    def set_verdicts(self, changes: Iterable[tuple[int, Verdict]]) -> None:
+        rows = [(*_verdict_columns(v), int(item_id)) for item_id, v in changes]
+        if not rows:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE items SET relevant = ?, score = ?, signal = ?, matched = ?, actors = ?, places = ?"
+                " WHERE id = ?",
+                rows,
+            )
+
+    def prune(self, retention_seconds: float) -> int:
+        """Delete items older than the retention, except starred ones. -> how many.
+
+        "Older" means both published and first seen before the cutoff: an old
+        story that a feed still carries would otherwise be deleted and
+        re-inserted as "new" on every poll."""
+        cutoff = self._clock().timestamp() - retention_seconds
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM items WHERE published < ? AND first_seen < ? AND starred = 0", (cutoff, cutoff)
+            )
+            return cursor.rowcount
+
+    # -- reads -------------------------------------------------------------------
+
+    def feed_state(self, name: str) -> FeedState | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _feed_state(row)
+
+    def feed_states(self) -> dict[str, FeedState]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds ORDER BY name").fetchall()
+        return {row[0]: _feed_state(row) for row in rows}
+
+    def query(self, q: ItemQuery) -> list[StoredItem]:
+        """Items matching every filter, newest first (by published)."""
+        where: list[str] = []
+        params: list[object] = []
+        match = fts_query(q.text) if q.text else None
+        if match is not None:
+            # A rowid set from the FTS index, then the published index walked
+            # newest-first until the limit: fast whether the words match few
+            # rows or most of them.
+            where.append("items.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            params.append(match)
+        if q.feeds:
+            where.append(f"feed IN ({', '.join('?' for _ in q.feeds)})")
+            params.extend(q.feeds)
+        if q.signals:
+            where.append(f"signal IN ({', '.join('?' for _ in q.signals)})")
+            params.extend(q.signals)
+        if q.since is not None:
+            where.append("published >= ?")
+            params.append(q.since.timestamp())
+        if q.relevant_only:
+            where.append("relevant = 1")
+        if q.unread_only:
+            where.append("read = 0")
+        if q.starred_only:
+            where.append("starred = 1")
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY published DESC, id DESC"
+        if q.limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(q.limit)))
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_stored_item(row) for row in rows]
+
+    def iter_items(self) -> Iterator[StoredItem]:
+        """Every item, oldest id first, a page at a time (the lock is not held
+        between pages, so the caller may write verdicts as it goes)."""
+        last_id = -1
+        while True:
+            with self._read() as conn:
+                rows = conn.execute(
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE id > ? ORDER BY id LIMIT ?", (last_id, _PAGE)
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _stored_item(row)
+            last_id = rows[-1][0]
+
+    def feed_counts(self, since: datetime) -> dict[str, tuple[int, int]]:
+        """feed -> (items, relevant items) published since ``since``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT feed, count(*), total(relevant) FROM items WHERE published >= ? GROUP BY feed",
+                (since.timestamp(),),
+            ).fetchall()
+        return {feed: (count, int(relevant)) for feed, count, relevant in rows}
+
+    def item_count(self) -> int:
+        with self._read() as conn:
+            return conn.execute("SELECT count(*) FROM items").fetchone()[0]
