@@ -177,9 +177,83 @@ def test_unknown_table_is_rejected_with_a_suggestion():
     assert problem.line == 1 and "unknown table or key 'feeds' (did you mean 'feed'?)" in problem.message
 
 
-def test_alerts_are_not_accepted_yet():
-    problem = only_problem('[[alert]]\nwhen = "deal"\n')
-    assert problem.line == 1 and "'alert'" in problem.message
+# ------------------------------------------------------------------ [[alert]]
+
+
+def test_alert_rules_are_read_with_defaults_and_canonical_names():
+    from datetime import time
+
+    from tui.alerts import AlertRule
+
+    config = parse_config(
+        textwrap.dedent(
+            """
+            [[alert]]
+            name = "deal or releases"
+            signals = ["Deal", "release"]
+            min_sources = 2
+
+            [[alert]]
+            name = "talks"
+            states = ["stalled", "collapsed", "active_talks"]
+            terms = ["Witkoff"]
+            channels = ["desktop", "webhook"]
+            webhook = "https://ntfy.sh/talkwatch"
+            quiet_hours = "22:30-07:00"
+
+            [[alert]]
+            signals = ["collapse"]
+            webhook = "http://127.0.0.1:8080/hook"
+            """
+        )
+    )
+    assert config.alerts == (
+        AlertRule("deal or releases", ("deal", "release"), (), 2, (), ("bell", "notify"), None, None, 2),
+        AlertRule("talks", (), ("STALLED", "COLLAPSED", "ACTIVE TALKS"), 1, ("Witkoff",), ("desktop", "webhook"),
+                  "https://ntfy.sh/talkwatch", (time(22, 30), time(7, 0)), 7),
+        AlertRule("alert 3", ("collapse",), (), 1, (), ("bell", "notify", "webhook"), "http://127.0.0.1:8080/hook",
+                  None, 15),
+    )  # fmt: skip
+
+
+def test_no_alert_table_means_no_rules():
+    assert parse_config(feed_block()).alerts == ()
+
+
+@pytest.mark.parametrize(
+    "body, line, fragment",
+    [
+        ('signals = ["deal", "relese"]', 3, "unknown name 'relese' (did you mean 'release'?)"),
+        ('states = ["stall"]', 3, "unknown name 'stall' (did you mean 'STALLED'?)"),
+        ('signals = ["deal"]\nchannels = ["desk"]', 4, "unknown name 'desk' (did you mean 'desktop'?)"),
+        ('signals = ["deal"]\nchannels = []', 4, "channels must name at least one"),
+        ('signals = "deal"', 3, 'must be an array of strings (got a string; write signals = ["deal"])'),
+        ('signals = ["deal"]\nmin_sources = 0', 4, "min_sources must be a positive integer"),
+        ('signals = ["deal"]\nmin_sources = "2"', 4, "min_sources must be an integer"),
+        ('signals = ["deal"]\nquiet_hours = "10pm-7am"', 4, 'use a local time span like "22:00-07:00"'),
+        ('signals = ["deal"]\nquiet_hours = "07:00-07:00"', 4, "the start and end are the same time"),
+        ('signals = ["deal"]\nwebhook = "ftp://hooks.example/x"', 4, "must start with http:// or https://"),
+        ('signals = ["deal"]\nchannels = ["webhook"]', 4, 'has "webhook" but no webhook'),
+        ('signals = ["deal"]\nchannels = ["bell"]\nwebhook = "https://h.example/x"', 5, 'channels does not include "webhook"'),
+        ('signals = ["deal"]\nwhen = "now"', 4, "unknown key 'when'"),
+        ('signals = ["deal"]\nsignal = ["deal"]', 4, "did you mean 'signals'?"),
+        ('min_sources = 2', 1, "says nothing to watch"),
+    ],
+)  # fmt: skip
+def test_bad_alert_rules_are_reported_with_their_line(body, line, fragment):
+    problem = only_problem(f'[[alert]]\nname = "mine"\n{body}\n')
+    assert problem.line == line, str(problem)
+    assert fragment in problem.message and problem.message.startswith("alert 'mine': ")
+
+
+def test_duplicate_alert_names_point_at_the_first():
+    problem = only_problem('[[alert]]\nname = "a"\nsignals = ["deal"]\n\n[[alert]]\nname = "A"\nsignals = ["release"]\n')
+    assert problem.line == 6 and "already used by the alert on line 1" in problem.message
+
+
+def test_alert_must_be_an_array_of_tables():
+    problem = only_problem('[alert]\nsignals = ["deal"]\n')
+    assert problem.line == 1 and "[[alert]]" in problem.message
 
 
 def test_unknown_key_without_a_close_match_lists_the_known_keys():

@@ -24,8 +24,9 @@ How a verdict is reached
 4. *Signal pass* (a second trie regex) finds event cues mapped on the
    CAMEO/PLOVER categories; each cue has a tier (3 = event verb phrase,
    2 = event noun, 1 = mere talk of talks). The headline "leads with" the
-   highest-tier cue in the title, earliest first; the summary is used only
-   when the title has no cue of tier 2 or more. Masks ("deal to free",
+   highest-tier cue in the title, earliest first (a weak cue in a short
+   "Kicker: headline" label counts as last); the summary is used only when
+   the title has no cue of tier 2 or more. Masks ("deal to free",
    "release date") consume text so a word in another sense cannot fire.
 
 The classifier is pure and deterministic, and never raises on a string.
@@ -46,7 +47,7 @@ from tui.models import Verdict
 if TYPE_CHECKING:  # tui.config is not needed at run time: a topic is duck-typed
     from tui.config import TopicSpec
 
-__all__ = ["Classifier", "classify", "normalise", "strip_publisher"]
+__all__ = ["Classifier", "classify", "normalise", "strip_publisher", "tokenise"]
 
 # Inputs beyond this are cut: no headline or summary needs more, and it keeps
 # a hostile 10 MB "summary" from costing more than a normal item.
@@ -73,7 +74,7 @@ _COMPOUND_FORM = {
     "hostage taking": "hostagetaking",
 }
 # "Title words - Publisher Name" (Google News), also with "|" or an en/em dash.
-_SUFFIX = re.compile(r"^(?P<head>.*\S)\s+[-|]\s+(?P<tail>[^-|]{1,60})$", re.S)
+_SUFFIX = re.compile(r"^(?P<head>.*\S)\s+[-|\u2013\u2014]\s+(?P<tail>[^-|\u2013\u2014]{1,60})$", re.S)
 
 
 def strip_publisher(title: str) -> str:
@@ -89,26 +90,60 @@ def strip_publisher(title: str) -> str:
     return title
 
 
-def normalise(text: str) -> str:
-    """Lowercase words separated by single spaces: the form every rule phrase is written in."""
-    text = text.translate(_PUNCT).lower()
-    if not text.isascii():
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_COMPOUND_HEADS = frozenset(("cease", "counter", "hand", "hostage"))
+
+
+def tokenise(text: str) -> list[str]:
+    """Lowercase words: the form every rule phrase is matched in."""
+    if text.isascii():  # the common case, on a fast path
+        text = text.lower()
+        if "'" in text or "`" in text:
+            text = _POSSESSIVE.sub("", text.replace("`", "'")).replace("'", "")
+        tokens = _ASCII_WORD.findall(text)
+    else:
+        text = text.translate(_PUNCT).lower()
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = _POSSESSIVE.sub("", text).replace("'", "")
-    text = " ".join(_WORD.findall(text))
-    if "cease fire" in text or "counter " in text or "hand over" in text or "hostage taking" in text:
-        text = _COMPOUNDS.sub(lambda m: _COMPOUND_FORM[m.group(0)], text)
-    return text
+        text = _POSSESSIVE.sub("", text).replace("'", "")
+        tokens = _WORD.findall(text)
+    if not _COMPOUND_HEADS.isdisjoint(tokens):
+        joined = _COMPOUNDS.sub(lambda m: _COMPOUND_FORM[m.group(0)], " ".join(tokens))
+        tokens = joined.split(" ")
+    return tokens
+
+
+_KICKER = re.compile(r"^(?P<kicker>[^:]{1,40}):\s+(?P<rest>\S.*)$", re.S)
+
+
+def split_kicker(title: str) -> tuple[str, str]:
+    """("Hostage deal", "Hamas frees three") for "Hostage deal: Hamas frees three"; ("", title)
+    when there is no short kicker. A kicker is usually a label, so only an event verb in
+    it ("Deal reached: ...") may lead the headline."""
+    match = _KICKER.match(title)
+    if match and len(match.group("kicker").split()) <= 4 and len(match.group("rest").split()) >= 3:
+        return match.group("kicker"), match.group("rest")
+    return "", title
+
+
+def normalise(text: str) -> str:
+    """Lowercase words separated by single spaces ("Hamas's cease-fire" -> "hamas ceasefire")."""
+    return " ".join(tokenise(text))
 
 
 # ----------------------------------------------------------------------------- rules
 
 
-def expand(pattern: str) -> list[str]:
-    """Expand the rule mini-syntax: "(a|b|)" alternation groups, the empty branch meaning optional.
+_VAR = re.compile(r"\{([A-Z_]+)\}")
+
+
+def expand(pattern: str, variables: dict[str, str] | None = None) -> list[str]:
+    """Expand the rule mini-syntax: "(a|b|)" alternation groups, the empty branch meaning optional,
+    and "{NAME}" variables (each itself one group).
 
     "hostage(s|) (freed|released)" -> 4 phrases. The result is normalised like text.
     """
+    if variables:
+        pattern = _VAR.sub(lambda m: variables[m.group(1)], pattern)
     parts = re.split(r"(\([^()]*\))", pattern)
     choices = [p[1:-1].split("|") if p.startswith("(") and p.endswith(")") else [p] for p in parts]
     out = []
@@ -119,29 +154,81 @@ def expand(pattern: str) -> list[str]:
     return out
 
 
-def _trie_regex(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One alternation of all phrases, factored as a character trie so the regex engine
-    tests a handful of branches per position instead of every phrase; the greedy optional
-    tail makes the longest phrase win at a given start."""
-    trie: dict[str, Any] = {}
-    for phrase in phrases:
-        node = trie
-        for ch in phrase:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+_OWN = ""  # key of a trie node's own entry; never a token
 
-    def emit(node: dict[str, Any]) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return body + "?" if len(branches) == 1 and len(body) == 1 else "(?:" + body + ")?"
-        return body
 
-    if not trie:
-        return re.compile(r"(?!x)x")
-    return re.compile(r"\b" + emit(trie) + r"\b")
+class PhraseIndex:
+    """Finds rule phrases in a token list: leftmost, then longest, non-overlapping.
+
+    A word-level trie of dicts: a word that starts no phrase costs one dict lookup,
+    and each further word of a phrase one more. Far cheaper to build than one regex
+    of tens of thousands of alternatives, and fast to scan. One index holds two
+    independent layers (context and signal) so a text is walked once; each layer
+    keeps its own leftmost-longest, non-overlapping matches."""
+
+    __slots__ = ("_root",)
+
+    def __init__(self, entries: dict[str, tuple[Any, Any]]):
+        # phrase -> (context value or None, signal value or None)
+        root: dict[str, Any] = {}
+        for phrase, entry in entries.items():
+            node = root
+            for word in phrase.split(" "):
+                node = node.setdefault(word, {})
+            node[_OWN] = entry
+        self._root = root
+
+    def scan(self, tokens: list[str]) -> tuple[list[tuple[int, int, Any]], list[tuple[int, int, Any]]]:
+        """([(start, end, context value)], [(start, end, signal value)]), token indices."""
+        ctx_out: list[tuple[int, int, Any]] = []
+        sig_out: list[tuple[int, int, Any]] = []
+        ctx_next = sig_next = 0
+        n = len(tokens)
+        get = self._root.get
+        for i, word in enumerate(tokens):
+            node = get(word)
+            if node is None or (i < ctx_next and i < sig_next):
+                continue
+            ctx_best = sig_best = None
+            entry = node.get(_OWN)
+            if entry is not None:
+                if entry[0] is not None:
+                    ctx_best = (i, i + 1, entry[0])
+                if entry[1] is not None:
+                    sig_best = (i, i + 1, entry[1])
+                if len(node) == 1:  # a one-word phrase and nothing longer: the common case
+                    if ctx_best is not None and i >= ctx_next:
+                        ctx_out.append(ctx_best)
+                        ctx_next = i + 1
+                    if sig_best is not None and i >= sig_next:
+                        sig_out.append(sig_best)
+                        sig_next = i + 1
+                    continue
+            j = i + 1
+            while j < n:
+                node = node.get(tokens[j])
+                if node is None:
+                    break
+                j += 1
+                entry = node.get(_OWN)
+                if entry is not None:
+                    if entry[0] is not None:
+                        ctx_best = (i, j, entry[0])
+                    if entry[1] is not None:
+                        sig_best = (i, j, entry[1])
+            if ctx_best is not None and i >= ctx_next:
+                ctx_out.append(ctx_best)
+                ctx_next = ctx_best[1]
+            if sig_best is not None and i >= sig_next:
+                sig_out.append(sig_best)
+                sig_next = sig_best[1]
+        return ctx_out, sig_out
+
+
+# Context effect kinds, as small ints for a fast dispatch in the hot loop.
+HOSTAGE, TALKS, ANCHOR, NEGATIVE, ACTOR, PLACE, MASK = range(7)
+_KINDS = {"hostage": HOSTAGE, "talks": TALKS, "anchor": ANCHOR, "negative": NEGATIVE,
+          "actor": ACTOR, "place": PLACE, "mask": MASK}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +236,13 @@ class ContextRule:
     kind: str  # hostage | talks | anchor | negative | actor | place | mask
     label: str
     weight: float
-    group: str  # anchor group (gaza/israel/mediator) or canonical actor/place name
+    group: str  # anchor group (gaza/israel/oct7/mediator) or canonical actor/place name
     anchor_group: str = ""  # actors/places may also anchor
     anchor_weight: float = 0.0
+
+
+# (kind code, weight, group, anchor group, anchor weight, note for "matched")
+Effect = tuple[int, float, str, str, float, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +260,8 @@ class Rules:
     anchor_extra: float
     anchor_cap: float
     summary_negative_factor: float
-    context_re: re.Pattern[str]
-    context: dict[str, tuple[tuple[ContextRule, str], ...]]  # phrase -> (rule, sub-phrase that fired)
-    signal_re: re.Pattern[str]
-    signals: dict[str, SignalRule]
+    weak_topic: float
+    index: PhraseIndex  # phrase -> (tuple[Effect, ...] | None, SignalRule | None)
 
 
 def _load_rules_data() -> dict[str, Any]:
@@ -180,12 +269,53 @@ def _load_rules_data() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _note(rule: ContextRule, sub: str) -> str:
+    if rule.kind == "anchor":
+        return f"anchor {rule.group}: '{sub}'"
+    return f"{rule.label}: '{sub}'"
+
+
+# What one context phrase contributes, folded at load time so the hot loop does a few
+# max() calls per match: (hostage, talks, negative, anchors, actors, places, notes).
+ContextSummary = tuple[float, float, float, tuple[tuple[str, float], ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _summarise(effects: list[Effect]) -> ContextSummary:
+    hostage = talks = negative = 0.0
+    anchors: dict[str, float] = {}
+    actors: list[str] = []
+    places: list[str] = []
+    notes: list[str] = []
+    for kind, weight, group, anchor_group, anchor_weight, line in effects:
+        if kind == HOSTAGE:
+            hostage = max(hostage, weight)
+        elif kind == TALKS:
+            talks = max(talks, weight)
+        elif kind == ANCHOR:
+            anchors[group] = max(anchors.get(group, 0.0), weight)
+        elif kind == NEGATIVE:
+            negative = max(negative, weight)
+        elif kind in (ACTOR, PLACE):
+            names = actors if kind == ACTOR else places
+            if group not in names:
+                names.append(group)
+            if anchor_group:
+                anchors[anchor_group] = max(anchors.get(anchor_group, 0.0), anchor_weight)
+            continue
+        else:
+            continue
+        if line not in notes:
+            notes.append(line)
+    return (hostage, talks, negative, tuple(anchors.items()), tuple(actors), tuple(places), tuple(notes))
+
+
 def build_rules(data: dict[str, Any]) -> Rules:
     own: dict[str, list[ContextRule]] = {}
+    variables = data.get("vars", {})
 
     def add(phrases: Iterable[str], rule: ContextRule) -> None:
         for pattern in phrases:
-            for phrase in expand(pattern):
+            for phrase in expand(pattern, variables):
                 own.setdefault(phrase, []).append(rule)
 
     for group in data.get("context", []):
@@ -195,39 +325,38 @@ def build_rules(data: dict[str, Any]) -> Rules:
     for kind in ("actor", "place"):
         for entry in data.get(kind, []):
             rule = ContextRule(
-                kind,
-                kind,
-                0.0,
-                entry["name"],
-                entry.get("anchor", ""),
-                float(entry.get("anchor_weight", 0.0)),
+                kind, kind, 0.0, entry["name"], entry.get("anchor", ""), float(entry.get("anchor_weight", 0.0))
             )
             add(entry["terms"], rule)
 
     # A phrase carries the effects of every rule phrase inside it ("gaza hostages" ->
-    # anchor "gaza" + hostage "hostages"), because the regex reports only the longest match.
-    context: dict[str, tuple[tuple[ContextRule, str], ...]] = {}
-    for phrase in own:
+    # anchor "gaza" + hostage "hostages"), because a scan reports only the longest match.
+    entries: dict[str, list[Any]] = {}
+    for phrase, rules_here in own.items():
         words = phrase.split(" ")
-        effects: list[tuple[ContextRule, str]] = []
-        for i in range(len(words)):
-            for j in range(i + 1, len(words) + 1):
-                sub = " ".join(words[i:j])
-                for rule in own.get(sub, ()):
-                    if (rule, sub) not in effects:
-                        effects.append((rule, sub))
-        # A mask over the whole phrase ("times of israel") silences everything inside it.
-        if any(r.kind == "mask" for r in own[phrase]):
-            effects = [(r, phrase) for r in own[phrase] if r.kind == "mask"]
-        context[phrase] = tuple(effects)
+        effects: list[Effect] = []
+        if any(r.kind == "mask" for r in rules_here):
+            # A mask over the whole phrase ("times of israel") silences everything inside it.
+            effects.append((MASK, 0.0, "", "", 0.0, ""))
+        else:
+            for i in range(len(words)):
+                for j in range(i + 1, len(words) + 1):
+                    sub = " ".join(words[i:j])
+                    for rule in own.get(sub, ()):
+                        effect = (_KINDS[rule.kind], rule.weight, rule.group, rule.anchor_group,
+                                  rule.anchor_weight, _note(rule, sub))
+                        if effect not in effects:
+                            effects.append(effect)
+        entries[phrase] = [_summarise(effects), None]
 
-    signals: dict[str, SignalRule] = {}
     for group in data.get("signal", []):
         rule = SignalRule(group.get("signal", ""), int(group.get("tier", 0)), float(group.get("topic", 0.0)))
         for pattern in group["terms"]:
-            for phrase in expand(pattern):
+            for phrase in expand(pattern, variables):
+                slot = entries.setdefault(phrase, [None, None])
                 # First definition wins so the file order settles accidental duplicates.
-                signals.setdefault(phrase, rule)
+                if slot[1] is None:
+                    slot[1] = rule
 
     s = data.get("settings", {})
     return Rules(
@@ -237,10 +366,8 @@ def build_rules(data: dict[str, Any]) -> Rules:
         anchor_extra=float(s.get("anchor_extra", 0.25)),
         anchor_cap=float(s.get("anchor_cap", 1.5)),
         summary_negative_factor=float(s.get("summary_negative_factor", 0.5)),
-        context_re=_trie_regex(context),
-        context=context,
-        signal_re=_trie_regex(signals),
-        signals=signals,
+        weak_topic=float(s.get("weak_topic", 0.5)),
+        index=PhraseIndex({k: (v[0], v[1]) for k, v in entries.items()}),
     )
 
 
@@ -256,8 +383,20 @@ def default_rules() -> Rules:
 
 # ----------------------------------------------------------------------------- classifier
 
-_SEP = "\n"  # no phrase spans it: phrases contain single spaces only
 INCLUDE_WEIGHT = 1.0
+# Cues that, said of Hamas or Gaza, imply the talks even with no hostage or truce word.
+# Not "stalled"/"collapse": "Israel told to halt Rafah offensive" is war news.
+_EVENT_SIGNALS = frozenset(("deal", "release", "progress", "proposal"))
+_KICKER_DEMOTION = 100_000  # a weak cue in a kicker ranks after every cue of the headline proper
+
+
+# A signal cue: (tier, position from the title start, signal, tokens, start, end).
+Cue = tuple[int, int, str, list[str], int, int]
+
+
+def _better(cue: Cue, best: Cue | None) -> bool:
+    """Higher tier wins; within a tier the earlier cue (what the headline leads with)."""
+    return best is None or cue[0] > best[0] or (cue[0] == best[0] and cue[1] < best[1])
 
 
 class Classifier:
@@ -275,7 +414,7 @@ class Classifier:
                 phrase = normalise(str(term))
                 if phrase:
                     self._user.setdefault(phrase, kind)
-        self._user_re = _trie_regex(self._user) if self._user else None
+        self._user_index = PhraseIndex({p: (k, None) for p, k in self._user.items()}) if self._user else None
 
     def classify(self, title: str, summary: str = "") -> Verdict:
         try:
@@ -287,91 +426,98 @@ class Classifier:
         rules = self.rules
         title = title if isinstance(title, str) else ("" if title is None else str(title))
         summary = summary if isinstance(summary, str) else ("" if summary is None else str(summary))
-        norm_title = normalise(strip_publisher(title[:MAX_TITLE_CHARS].strip()))
-        norm_summary = normalise(summary[:MAX_SUMMARY_CHARS])
-        text = norm_title + _SEP + norm_summary
-        title_end = len(norm_title)
+        # Title and summary are scanned separately so no phrase spans the two.
+        kicker, headline = split_kicker(strip_publisher(title[:MAX_TITLE_CHARS].strip()))
+        kicker_tokens = tokenise(kicker) if kicker else []
+        title_tokens = kicker_tokens + tokenise(headline)
+        kicker_end = len(kicker_tokens)
+        summary_tokens = tokenise(summary[:MAX_SUMMARY_CHARS])
+        title_end = len(title_tokens)
+        parts = ((True, 0, title_tokens), (False, title_end, summary_tokens))
 
-        matched: list[str] = []
-        seen: set[str] = set()
-
-        def note(line: str) -> None:
-            if line not in seen:
-                seen.add(line)
-                matched.append(line)
-
+        notes: list[str] = []
         hostage = talks = negative = 0.0
         anchors: dict[str, float] = {}
         actors: list[str] = []
         places: list[str] = []
-        context = rules.context
-        for m in rules.context_re.finditer(text):
-            in_title = m.start() < title_end
-            for rule, sub in context[m.group()]:
-                kind = rule.kind
-                if kind == "hostage":
-                    hostage = max(hostage, rule.weight)
-                elif kind == "talks":
-                    talks = max(talks, rule.weight)
-                elif kind == "anchor":
-                    anchors[rule.group] = max(anchors.get(rule.group, 0.0), rule.weight)
-                elif kind == "negative":
-                    negative += rule.weight if in_title else rule.weight * rules.summary_negative_factor
-                elif kind == "actor" or kind == "place":
-                    names = actors if kind == "actor" else places
-                    if rule.group not in names:
-                        names.append(rule.group)
-                    if rule.anchor_group:
-                        anchors[rule.anchor_group] = max(anchors.get(rule.anchor_group, 0.0), rule.anchor_weight)
-                    continue
-                else:  # mask
-                    continue
-                note(f"{rule.label}: '{sub}'")
-
-        # Signal cues: (tier, position, signal, phrase); position counts from the title start.
-        best_title: tuple[int, int, str, str] | None = None
-        best_summary: tuple[int, int, str, str] | None = None
-        signal_topic = 0.0
-        signal_rules = rules.signals
-        for m in rules.signal_re.finditer(text):
-            rule = signal_rules[m.group()]
-            if not rule.signal:
+        # The best signal cue of the title and of the summary.
+        best_title: Cue | None = None
+        best_summary: Cue | None = None
+        signal_topic = event_topic = 0.0
+        for in_title, offset, tokens in parts:
+            if not tokens:
                 continue
-            signal_topic = max(signal_topic, rule.topic)
-            pos = m.start()
-            cue = (rule.tier, pos, rule.signal, m.group())
-            if pos < title_end:
-                if best_title is None or (cue[0], -cue[1]) > (best_title[0], -best_title[1]):
-                    best_title = cue
-            elif best_summary is None or (cue[0], -cue[1]) > (best_summary[0], -best_summary[1]):
-                best_summary = cue
+            ctx_hits, sig_hits = rules.index.scan(tokens)
+            for _, _, (h, tk, neg, anc, act, plc, lines) in ctx_hits:
+                if h > hostage:
+                    hostage = h
+                if tk > talks:
+                    talks = tk
+                if neg:
+                    # The strongest negative counts, not their sum: a Ukraine story says
+                    # "Russia", "Kyiv" and "Putin", and is no more off-topic for it.
+                    if not in_title:
+                        neg *= rules.summary_negative_factor
+                    if neg > negative:
+                        negative = neg
+                for group, weight in anc:
+                    if weight > anchors.get(group, 0.0):
+                        anchors[group] = weight
+                for name in act:
+                    if name not in actors:
+                        actors.append(name)
+                for name in plc:
+                    if name not in places:
+                        places.append(name)
+                if lines:
+                    notes.extend(lines)
+            for pos, end, rule in sig_hits:
+                if not rule.signal:
+                    continue
+                if rule.topic > signal_topic:
+                    signal_topic = rule.topic
+                if rule.signal in _EVENT_SIGNALS and rule.topic > event_topic:
+                    event_topic = rule.topic
+                if in_title and pos < kicker_end and rule.tier < 3:
+                    pos += _KICKER_DEMOTION
+                cue = (rule.tier, offset + pos, rule.signal, tokens, pos, end)
+                if in_title:
+                    if _better(cue, best_title):
+                        best_title = cue
+                elif _better(cue, best_summary):
+                    best_summary = cue
 
         include_score = 0.0
         vetoed = False
-        if self._user_re is not None:
-            for m in self._user_re.finditer(text):
-                kind = self._user[m.group()]
-                if kind == "exclude":
-                    vetoed = True
-                else:
-                    include_score += INCLUDE_WEIGHT
-                note(f"{kind}: '{m.group()}'")
+        if self._user_index is not None:
+            for _, _, tokens in parts:
+                for start, end, kind in self._user_index.scan(tokens)[0]:
+                    phrase = " ".join(tokens[start:end])
+                    if kind == "exclude":
+                        vetoed = True
+                    else:
+                        include_score += INCLUDE_WEIGHT
+                    notes.append(f"{kind}: '{phrase}'")
 
         topic = max(hostage, talks)
         if hostage and talks:
             topic += rules.hostage_talks_bonus
-        if topic or include_score:
+        # An event verb ("frees", "hands over") on the Gaza side is itself topic evidence:
+        # "Hamas releases Thai nationals" names no hostage. Beside a generic "deal" alone it
+        # is not ("Israel approves arms deal").
+        gaza_side = "gaza" in anchors or "oct7" in anchors
+        if topic >= rules.weak_topic or include_score:
             topic += min(signal_topic, rules.signal_topic_cap)
+        elif gaza_side and event_topic:
+            topic += min(event_topic, rules.signal_topic_cap)
         anchor = 0.0
         if anchors:
             values = sorted(anchors.values(), reverse=True)
             anchor = min(rules.anchor_cap, values[0] + rules.anchor_extra * (len(values) - 1))
-            for group in sorted(anchors):
-                note(f"anchor {group}")
         if negative:
-            note(f"negatives: -{negative:g}")
+            notes.append(f"negative: -{negative:g}")
         score = round(topic + anchor + include_score - negative, 3)
-        has_topic = hostage > 0 or talks > 0 or include_score > 0
+        has_topic = hostage > 0 or talks > 0 or include_score > 0 or (gaza_side and event_topic > 0)
         relevant = has_topic and not vetoed and score >= self.threshold
 
         signal = "none"
@@ -383,12 +529,14 @@ class Classifier:
                     break
             if cue is not None:
                 signal = cue[2]
-                note(f"signal {signal}: '{cue[3]}'" + ("" if cue[1] < title_end else " (summary)"))
+                where = " (summary)" if cue is best_summary else ""
+                phrase = " ".join(cue[3][cue[4] : cue[5]])
+                notes.append(f"signal {signal}: '{phrase}'{where}")
         return Verdict(
             relevant=relevant,
             score=score,
             signal=signal,
-            matched=tuple(matched),
+            matched=tuple(dict.fromkeys(notes)),
             actors=tuple(actors),
             places=tuple(places),
         )

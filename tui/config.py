@@ -19,6 +19,8 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from . import PROJECT_URL, __version__
+from .alerts import CHANNELS, DEFAULT_CHANNELS, QUIET_HOURS_FORM, STATES, AlertRule, parse_quiet_hours
+from .models import SIGNALS
 
 APP_NAME = "talkwatch"
 CONFIG_FILENAME = "feeds.toml"
@@ -134,6 +136,7 @@ class Config:
     feeds: tuple[FeedSpec, ...]
     topic: TopicSpec
     path: Path | None
+    alerts: tuple[AlertRule, ...] = ()
 
     @property
     def enabled_feeds(self) -> tuple[FeedSpec, ...]:
@@ -219,10 +222,11 @@ def _syntax_problem(message: str, text: str, path: Path | None) -> ConfigProblem
 # --------------------------------------------------------------------------
 # validation
 
-_TOP_KEYS = ("settings", "feed", "topic")
+_TOP_KEYS = ("settings", "feed", "topic", "alert")
 _SETTINGS_KEYS = ("interval", "timeout", "concurrency", "per_host", "max_bytes", "retention", "user_agent", "db")
 _FEED_KEYS = ("name", "url", "interval", "tags", "enabled")
 _TOPIC_KEYS = ("include", "exclude", "min_score")
+_ALERT_KEYS = ("name", "signals", "states", "min_sources", "terms", "channels", "webhook", "quiet_hours")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -409,10 +413,11 @@ class _Validator:
         settings = self.settings()
         feeds = self.feeds(settings.interval if settings else MIN_INTERVAL)
         topic = self.topic()
+        alerts = self.alerts()
         if self.problems:
             raise ConfigError(self.problems)
         assert settings is not None and topic is not None
-        return Config(settings=settings, feeds=feeds, topic=topic, path=self.path)
+        return Config(settings=settings, feeds=feeds, topic=topic, path=self.path, alerts=alerts)
 
     def settings(self) -> Settings | None:
         table = self.get_table("settings", header="[settings]")
@@ -538,6 +543,104 @@ class _Validator:
             exclude=self.get_str_list(table, "exclude", where, label) or (),
             min_score=self.get_number(table, "min_score", where, label),
         )
+
+
+    def get_choices(
+        self, table: dict, key: str, where: tuple, label: str, allowed: tuple[str, ...], fold: Any = str.lower
+    ) -> tuple[str, ...] | None:
+        """An array of names from ``allowed``, compared after ``fold``; unknown names are reported."""
+        values = self.get_str_list(table, key, where, label)
+        if values is None:
+            return None
+        by_fold = {fold(a): a for a in allowed}
+        good: list[str] = []
+        for index, value in enumerate(values):
+            name = by_fold.get(fold(value))
+            if name is None:
+                hint = _did_you_mean(fold(value), tuple(by_fold)) or f" (known: {', '.join(allowed)})"
+                self.problem((*where, key, index), f"{label}{key}: unknown name {value!r}{_restore(hint, by_fold)}")
+            elif name not in good:
+                good.append(name)
+        return tuple(good)
+
+    def alerts(self) -> tuple[AlertRule, ...]:
+        if "alert" not in self.data:
+            return ()
+        entries = self.data["alert"]
+        if not isinstance(entries, list):
+            self.problem(("alert",), "'alert' must be an array of tables: write [[alert]] (two brackets) before each rule")
+            return ()
+        rules: list[AlertRule] = []
+        names: dict[str, int | None] = {}  # folded name -> line
+        for index, entry in enumerate(entries):
+            where = ("alert", index)
+            line, _ = self.locator.locate(where)
+            if not isinstance(entry, dict):
+                self.problem(where, f"alert #{index + 1} must be a table (got {_describe_type(entry)})")
+                continue
+            raw_name = entry.get("name")
+            shown = raw_name.strip() if isinstance(raw_name, str) and raw_name.strip() else f"#{index + 1}"
+            label = f"alert '{shown}': " if not shown.startswith("#") else f"alert {shown}: "
+            before = len(self.problems)
+            self.unknown_keys(entry, where, _ALERT_KEYS, label)
+            name = self.get_str(entry, "name", where, label) or f"alert {index + 1}"
+            watched_problems = len(self.problems)
+            signals = self.get_choices(entry, "signals", where, label, SIGNALS)
+            states = self.get_choices(entry, "states", where, label, STATES, fold=_fold_state)
+            terms = self.get_str_list(entry, "terms", where, label)
+            if not (signals or states or terms) and len(self.problems) == watched_problems:
+                self.problem(where, f"{label}says nothing to watch: give signals, states or terms")
+            min_sources = self.get_positive_int(entry, "min_sources", where, label)
+            channels = self.get_choices(entry, "channels", where, label, CHANNELS)
+            webhook = self.get_str(entry, "webhook", where, label)
+            if webhook is not None:
+                webhook = self.check_url(webhook, (*where, "webhook"), f"{label}webhook: ")
+            quiet_hours = None
+            quiet_text = self.get_str(entry, "quiet_hours", where, label)
+            if quiet_text is not None:
+                try:
+                    quiet_hours = parse_quiet_hours(quiet_text)
+                except ValueError as exc:
+                    self.problem((*where, "quiet_hours"), f"{label}quiet_hours: {exc}")
+            if entry.get("channels") == []:
+                self.problem((*where, "channels"), f"{label}channels must name at least one of {', '.join(CHANNELS)}")
+            if channels is None:
+                channels = DEFAULT_CHANNELS + (("webhook",) if "webhook" in entry else ())
+            if "webhook" in channels and "webhook" not in entry:
+                self.problem((*where, "channels"), f'{label}channels has "webhook" but no webhook = "https://..." URL')
+            elif "webhook" in entry and "channels" in entry and "webhook" not in channels:
+                self.problem((*where, "webhook"), f'{label}webhook is set but channels does not include "webhook"')
+            folded = name.casefold()
+            if folded in names:
+                self.problem((*where, "name"), f"{label}duplicate name: already used by the alert on line {names[folded]}")
+            names.setdefault(folded, line)
+            if len(self.problems) > before:
+                continue
+            rules.append(
+                AlertRule(
+                    name=name,
+                    signals=signals or (),
+                    states=states or (),
+                    min_sources=min_sources or 1,
+                    terms=terms or (),
+                    channels=channels,
+                    webhook=webhook,
+                    quiet_hours=quiet_hours,
+                    line=line or 0,
+                )
+            )
+        return tuple(rules)
+
+
+def _fold_state(name: str) -> str:
+    return " ".join(name.replace("_", " ").replace("-", " ").upper().split())
+
+
+def _restore(hint: str, by_fold: dict[str, str]) -> str:
+    """Show a did-you-mean suggestion in its canonical spelling ("ACTIVE TALKS", not "active talks")."""
+    for folded, name in by_fold.items():
+        hint = hint.replace(f"'{folded.lower()}'", f"'{name}'")
+    return hint
 
 
 def _url_identity(url: str) -> str:

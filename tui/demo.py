@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import signal
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -306,7 +307,8 @@ class DemoServer:
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._started_at: datetime | None = None
+        self._clock_at_start: datetime | None = None  # for the schedule
+        self._started_at: datetime | None = None  # whole seconds, for published times
         self._published: dict[str, list[tuple[DemoItem, datetime]]] = {}
         self._released = 0  # live items out so far
         self._scheduled_done = 0  # of those, released by the release_every schedule
@@ -323,7 +325,8 @@ class DemoServer:
         httpd.demo = self  # type: ignore[attr-defined]
         with self._lock:
             self._httpd = httpd
-            now = self._clock().astimezone(timezone.utc).replace(microsecond=0)
+            self._clock_at_start = self._clock()
+            now = self._clock_at_start.astimezone(timezone.utc).replace(microsecond=0)
             self._started_at = now
             self._published = {o.name: [] for o in self.timeline.outlets}
             for item in self.timeline.backlog:
@@ -403,14 +406,14 @@ class DemoServer:
 
     def _catch_up(self) -> None:
         """Release what the release_every schedule says is due by now (lock held)."""
-        if self._release_every is None or self._started_at is None:
+        if self._release_every is None or self._clock_at_start is None:
             return
-        elapsed = (self._clock() - self._started_at).total_seconds()
+        elapsed = (self._clock() - self._clock_at_start).total_seconds()
         due = int(elapsed // self._release_every)
         while self._scheduled_done < due and self.pending:
             self._scheduled_done += 1
-            when = self._started_at + timedelta(seconds=self._scheduled_done * self._release_every)
-            self._release_one(when.replace(microsecond=0))
+            when = self._clock_at_start + timedelta(seconds=self._scheduled_done * self._release_every)
+            self._release_one(when.astimezone(timezone.utc).replace(microsecond=0))
 
     def _release_one(self, when: datetime) -> DemoItem:
         # Never publish a live item before one already released (manual and
@@ -443,10 +446,10 @@ class DemoServer:
         )
 
     def _require_started(self) -> None:
-        if self._started_at is None:
+        if self._httpd is None:
             raise RuntimeError("demo server not started")
 
-    def document(self, path: str) -> _Document | None:
+    def _document(self, path: str) -> _Document | None:
         """The current document served at ``path``, or None (404)."""
         with self._lock:
             self._catch_up()
@@ -475,7 +478,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, *, with_body: bool) -> None:
         demo: DemoServer = self.server.demo  # type: ignore[attr-defined]
-        doc = demo.document(urlsplit(self.path).path)
+        doc = demo._document(urlsplit(self.path).path)
         if doc is None:
             body = b"not found: the demo feeds are listed by `talkwatch demo --serve`\n"
             self.send_response(404)
@@ -538,12 +541,19 @@ def serve_forever_cli(port: int, out: TextIO, *, stop: threading.Event | None = 
     except OSError as exc:
         print(f"talkwatch demo: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", file=out)
         return 1
+    stop = stop or threading.Event()
+    previous_term = None
+    if threading.current_thread() is threading.main_thread():
+        # A service manager or tmux ends us with SIGTERM: stop as cleanly as on Ctrl-C.
+        previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         out.write(server.config_text())
         print(f"\nserving demo feeds on {server.base_url} (Ctrl-C to stop)", file=out, flush=True)
-        (stop or threading.Event()).wait()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     return 0

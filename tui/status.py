@@ -8,44 +8,54 @@ at ``now``.
 State rules
 ===========
 
-The machine keeps three layers; the state shown is the highest layer that
-holds, in this order:
+The state shown is the first of these that holds:
 
 1. QUIET -- no signal item (relevant, signal != "none") in the last 72 h.
    Nothing is forgotten while quiet: a later signal brings back whatever the
-   layers below say.
-2. RELEASES UNDER WAY -- a ``release`` item in the last 72 h. Releases
-   outrank everything else, deal or not: a handover, a rescue or a return of
-   bodies is what is happening to the hostages. When 72 h pass without a
-   release the state falls back to DEAL IN EFFECT if a deal is in effect,
-   otherwise to the talks state underneath (releases do not change it).
+   layers below say (a deal still in effect, say).
+2. RELEASES UNDER WAY -- a ``release`` in the last 72 h. Releases outrank
+   everything else, deal or not: a handover, a rescue or a return of bodies
+   is what is happening to the hostages, and the deal behind them may be
+   older than the items at hand. A release starts this state when a deal is
+   in effect (releases are expected), when another feed reported a release
+   in the 12 h before, or when there is no talks signal of the last 72 h to
+   displace. Otherwise a lone report (a one-off gesture, a rescue, a misread
+   "prisoner release" elsewhere) does not displace the talks state, though
+   it counts in the momentum. Once releases are under way each release
+   extends them. When 72 h pass without one the state falls back to DEAL IN
+   EFFECT if a deal is in effect, otherwise to the talks state underneath
+   (releases do not change it).
 3. DEAL IN EFFECT -- a ``deal`` item has been seen and no collapse since.
    While a deal is in effect, ``progress``/``proposal`` items (talks on the
-   next phase) and ``stalled`` items (phase-two talks stuck, "truce at risk")
-   do not demote it; only a COLLAPSED outcome of the talks layer ends the
-   deal (and the releases with it).
+   next phase) and ``stalled`` items (phase-two talks stuck, "truce at
+   risk") do not demote it; only a COLLAPSED outcome of the talks layer ends
+   the deal, and the releases with it. A deal does not expire by time alone,
+   but one older than the items given (the CLI passes 30 days) is unknown.
 4. The talks layer -- ``progress`` -> ACTIVE TALKS, ``proposal`` -> PROPOSAL
    PENDING, ``stalled`` -> STALLED, ``collapse`` -> COLLAPSED, decided at
-   each such item by the contest rule below. A later progress/proposal ends
-   a stall or a collapse that way.
+   each such item by the contest rule below. So a later progress/proposal
+   ends a stall or a collapse; a stall report after a collapse ("mediator
+   steps back") leaves the talks COLLAPSED.
 
 Collapse needs corroboration. A ``collapse`` item counts as a collapse when
-the classifier marked it explicit -- any string in ``verdict.matched`` that
-contains "collapse" (the classifier's collapse-specific terms) -- or when
+the classifier fired a collapse-specific term -- a phrase in
+``verdict.matched`` (the part after "kind: ", as in "signal collapse: 'truce
+collapses'") containing "collapse"/"collapsed"/"collapsing" -- or when
 another feed reported a collapse in the 12 h before it. Otherwise the lone
-claim counts as STALLED: the label guide files "fears that talks may
-collapse" under stalled, and a single feed's "talks break down" is at least
-a stall. When a second feed confirms, the state becomes COLLAPSED.
+claim ("talks break down", "Israel resumes strikes" from one feed) counts as
+STALLED: the label guide files "fears that talks may collapse" under
+stalled, and a single feed's breakdown report is at least a stall. When a
+second feed confirms within 12 h, the state becomes COLLAPSED.
 
 Contest rule (two sources disagreeing). The talks signals form two camps:
 positive (progress, proposal) and negative (stalled, collapse). At each
 talks item, every feed that reported a talks signal in the 6 h up to that
 item counts once, with its newest position (a feed that says "stalled" and
 then "talks resume" is positive). The camp with more feeds wins; a tie goes
-to the newest item. Within the winning camp the newest position sets the
-state. So a lone "talks resume" right after three feeds said "stalled"
-leaves the talks STALLED (``contested`` is set), while the same report six
-hours later ends the stall. The window is a news cycle: short enough that a
+to the camp of the item at hand (the newest). Within the winning camp the
+newest position sets the state. So a lone "talks resume" right after two
+feeds said "stalled" leaves the talks STALLED (``contested`` is set), while
+the same report six hours later ends the stall. The window is a news cycle: short enough that a
 genuine development is not outvoted by the morning's news, long enough that
 same-day conflicting briefings are weighed rather than flip-flopped.
 
@@ -77,9 +87,9 @@ signal at all gives 0.
 
 ``mediators``: items of the last 72 h that name a mediator, per mediator
 (officials fold into their country: MEDIATOR_ACTORS); ``venues``: the places
-of those items except the Gaza Strip's own localities (where the war is, not
-where talks are held). Both count each item once per name, sorted by count
-then name.
+of those items except those in the Gaza Strip, Israel and the West Bank
+(where the war and the handovers are, not where talks are held). Both count
+each item once per name, sorted by count then name.
 
 ``hourly``/``daily``: relevant items (any signal) per rolling hour for the
 last 48 h and per rolling 24 h for the last 30 days, oldest first; an item
@@ -96,13 +106,13 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import StrEnum
+from operator import itemgetter
 
 from tui.models import StoredItem
 
@@ -132,7 +142,6 @@ EVIDENCE_LIMIT = 20
 
 POSITIVE_SIGNALS = frozenset({"deal", "release", "progress", "proposal"})
 NEGATIVE_SIGNALS = frozenset({"stalled", "collapse"})
-TALKS_SIGNALS = frozenset({"progress", "proposal", "stalled", "collapse"})
 
 # Canonical actor names (as the classifier emits them) -> the mediator counted.
 # Compared case-insensitively.
@@ -178,28 +187,17 @@ MEDIATOR_ACTORS: dict[str, str] = {
     "türkiye": "Turkey",
 }
 
-# Places inside the Gaza Strip are where the war is, not where talks are held.
+# Places in the Gaza Strip, Israel and the West Bank are where the war and the
+# handovers are, not where talks are held (the same list as tui/stories.py).
 NOT_VENUES: frozenset[str] = frozenset(
-    {
-        "gaza",
-        "gaza strip",
-        "gaza city",
-        "rafah",
-        "khan younis",
-        "khan yunis",
-        "jabalia",
-        "nuseirat",
-        "deir al-balah",
-        "deir el-balah",
-        "beit lahia",
-        "beit hanoun",
-        "netzarim",
-        "philadelphi",
-        "philadelphi corridor",
-        "netzarim corridor",
-        "morag corridor",
-    }
+    "gaza, gaza strip, gaza city, rafah, khan younis, khan yunis, jabalia, nuseirat, deir al-balah, "
+    "deir el-balah, beit lahia, beit hanoun, netzarim, philadelphi, philadelphi corridor, "
+    "netzarim corridor, morag corridor, israel, tel aviv, jerusalem, west bank, ofer, ofer prison, "
+    "ramallah, kerem shalom, re'im, reim, be'eri, kibbutz be'eri, nir oz, kfar aza".split(", ")
 )
+
+# A phrase containing this is the classifier's explicit evidence of a collapse.
+EXPLICIT_COLLAPSE_STEM = "collaps"
 
 _SIGNAL_STATE = {
     "progress": TalksState.ACTIVE_TALKS,
@@ -250,159 +248,221 @@ class TalksStatus:
 
 
 def is_explicit_collapse(item: StoredItem) -> bool:
-    """The classifier fired a collapse-specific term (see the module docstring)."""
-    return any("collapse" in rule.casefold() for rule in item.verdict.matched)
+    """The classifier fired a collapse-specific term (see the module docstring).
+
+    Its notes read ``kind: 'phrase'`` ("signal collapse: 'truce collapses'"), so
+    only the phrase is searched: the kind names the signal for every collapse.
+    """
+    for note in item.verdict.matched:
+        _, sep, phrase = note.partition(": ")
+        if EXPLICIT_COLLAPSE_STEM in (phrase if sep else note).casefold():
+            return True
+    return False
 
 
 # --- replay --------------------------------------------------------------------------
 
 
-class _Replay:
-    """The state machine; times are float seconds since the epoch.
+class _RecentClaims:
+    """Claims of one kind (collapse, release) in the last 12 h, by feed: is there a second source?"""
 
-    It runs once per item of the last 30 days after every poll, so the hot
-    path avoids per-item allocation and scans: the timers are folded into one
-    ``wake`` time, and the contest window is kept incrementally.
-    """
+    __slots__ = ("_claims", "_per_feed")
 
     def __init__(self) -> None:
-        self.state = TalksState.QUIET
-        self.changes: list[StateChange] = []
-        self.wake = math.inf  # the earliest time a timer can change the state
-        self.last_signal: float | None = None
-        self.deal_since: float | None = None
-        self.release_since: float | None = None
-        self.last_release: float | None = None
-        self.track: TalksState | None = None
-        self.track_since: float | None = None
-        self.contested = False
-        # Contest window: entries (ts, feed, camp, state), oldest first; each feed's
-        # newest entry (its position) and how many of its entries are in the window.
-        self._window: deque[tuple[float, str, int, TalksState]] = deque()
-        self._position: dict[str, tuple[float, str, int, TalksState]] = {}
-        self._in_window: dict[str, int] = {}
-        self._camp_feeds = [0, 0]
-        # Collapse claims of the last 12 h, for confirmation by a second feed.
-        self._collapses: deque[tuple[float, str]] = deque()
-        self._collapse_feeds: dict[str, int] = {}
+        self._claims: deque[tuple[float, str]] = deque()
+        self._per_feed: dict[str, int] = {}
 
-    # timers ---------------------------------------------------------------
-
-    def advance(self, until: float) -> None:
-        """Fire the timers (quiet, end of releases) that fall at or before ``until``."""
-        while self.wake <= until:
-            at = self.wake
-            self._change(_utc(at), self.derive(at), None)
-
-    def derive(self, t: float) -> TalksState:
-        if self.last_signal is None or t - self.last_signal >= QUIET_AFTER:
-            return TalksState.QUIET
-        if self.last_release is not None and t - self.last_release < RELEASE_HOLD:
-            return TalksState.RELEASES_UNDER_WAY
-        if self.deal_since is not None:
-            return TalksState.DEAL_IN_EFFECT
-        return self.track or TalksState.QUIET
-
-    def _change(self, at: datetime, new: TalksState, item: StoredItem | None) -> None:
-        self.changes.append(StateChange(at=at, state=new, previous_state=self.state, item=item))
-        self.state = new
-        self._set_wake()
-
-    def _set_wake(self) -> None:
-        # The release hold is never later than the quiet timer (a release is a signal).
-        if self.state is TalksState.QUIET:
-            self.wake = math.inf
-        elif self.state is TalksState.RELEASES_UNDER_WAY:
-            self.wake = self.last_release + RELEASE_HOLD
-        else:
-            self.wake = self.last_signal + QUIET_AFTER
-
-    # items ----------------------------------------------------------------
-
-    def apply(self, ts: float, at: datetime, item: StoredItem, signal: str) -> None:
-        if ts >= self.wake:
-            self.advance(ts)
-        if signal == "deal":
-            if self.deal_since is None:
-                self.deal_since = ts
-        elif signal == "release":
-            if self.last_release is None or ts - self.last_release >= RELEASE_HOLD:
-                self.release_since = ts
-            self.last_release = ts
-        else:
-            self._talks(ts, item, signal)
-        self.last_signal = ts
-        new = self.derive(ts)
-        if new is not self.state:
-            self._change(at, new, item)
-        else:
-            self._set_wake()
-
-    def _talks(self, ts: float, item: StoredItem, signal: str) -> None:
-        feed = item.feed
-        if signal == "collapse":
-            confirmed = is_explicit_collapse(item) or self._other_feed_collapsed(ts, feed)
-            self._collapses.append((ts, feed))
-            self._collapse_feeds[feed] = self._collapse_feeds.get(feed, 0) + 1
-            state = TalksState.COLLAPSED if confirmed else TalksState.STALLED
-            camp = _NEG
-        else:
-            state = _SIGNAL_STATE[signal]
-            camp = _NEG if signal == "stalled" else _POS
-        self._push((ts, feed, camp, state))
-
-        other = 1 - camp
-        camps = self._camp_feeds
-        new = state if camps[camp] >= camps[other] else self._newest_position(other)[3]
-        self.contested = camps[other] > 0
-        if new is not self.track:
-            self.track = new
-            self.track_since = ts
-        if new is TalksState.COLLAPSED and state is TalksState.COLLAPSED:
-            # A confirmed collapse that carries the contest ends the deal and its releases.
-            self.deal_since = None
-            self.last_release = None
-            self.release_since = None
-
-    def _newest_position(self, camp: int) -> tuple[float, str, int, TalksState]:
-        position = self._position
-        for entry in reversed(self._window):
-            if entry[2] == camp and position[entry[1]] is entry:
-                return entry
-        raise AssertionError("a camp with feeds has a position")  # pragma: no cover
-
-    def _other_feed_collapsed(self, ts: float, feed: str) -> bool:
+    def has_other(self, ts: float, feed: str) -> bool:
+        """Another feed made this claim in the 12 h up to ``ts``."""
+        claims, per_feed = self._claims, self._per_feed
         cutoff = ts - CORROBORATION_WINDOW
-        collapses, counts = self._collapses, self._collapse_feeds
-        while collapses and collapses[0][0] < cutoff:
-            _, old = collapses.popleft()
-            counts[old] -= 1
-            if not counts[old]:
-                del counts[old]
-        return len(counts) - (1 if feed in counts else 0) > 0
+        while claims and claims[0][0] < cutoff:
+            old = claims.popleft()[1]
+            per_feed[old] -= 1
+            if not per_feed[old]:
+                del per_feed[old]
+        return len(per_feed) > (feed in per_feed)
 
-    def _push(self, entry: tuple[float, str, int, TalksState]) -> None:
-        cutoff = entry[0] - CONTEST_WINDOW
-        window, position, in_window, camps = self._window, self._position, self._in_window, self._camp_feeds
-        while window and window[0][0] <= cutoff:
-            old = window.popleft()[1]
-            in_window[old] -= 1
-            if not in_window[old]:
-                camps[position.pop(old)[2]] -= 1
-                del in_window[old]
-        window.append(entry)
-        feed = entry[1]
-        previous = position.get(feed)
-        if previous is None:
-            in_window[feed] = 1
+    def earliest_other(self, ts: float, feed: str) -> float | None:
+        """The earliest such claim by another feed; None when there is none."""
+        if not self.has_other(ts, feed):
+            return None
+        return next(when for when, source in self._claims if source != feed)
+
+    def add(self, ts: float, feed: str) -> None:
+        self._claims.append((ts, feed))
+        self._per_feed[feed] = self._per_feed.get(feed, 0) + 1
+
+
+@dataclass(slots=True)
+class _Replayed:
+    """Where the replay ends; times are float seconds since the epoch."""
+
+    state: TalksState
+    changes: list[StateChange]
+    last_signal: float | None
+    deal_since: float | None
+    release_since: float | None
+    track_since: float | None
+    contested: bool
+
+
+# An entry is (ts, feed, key, id, seq, item, signal): sorting the tuples themselves
+# orders by time, then by the item's identity (seq only separates exact duplicates),
+# so the result never depends on the order the items arrived in.
+_Entry = tuple[float, str, str, int, int, StoredItem, str]
+
+
+def _replay(entries: list[_Entry], now_ts: float) -> _Replayed:
+    """Run the state machine of the module docstring over ``entries`` (sorted).
+
+    This runs over every signal item of the last 30 days after each poll, so it
+    is one flat loop on local variables: the timers (72 h quiet, 72 h release
+    hold) fold into one ``wake`` time, and the contest window is kept
+    incrementally (each feed's newest position and a count of feeds per camp).
+    """
+    QUIET, RELEASES, DEAL, COLLAPSED, STALLED = (
+        TalksState.QUIET,
+        TalksState.RELEASES_UNDER_WAY,
+        TalksState.DEAL_IN_EFFECT,
+        TalksState.COLLAPSED,
+        TalksState.STALLED,
+    )
+    state = QUIET
+    changes: list[StateChange] = []
+    wake = math.inf  # the earliest time a timer can change the state
+    last_signal = -math.inf
+    last_release = -math.inf
+    release_since: float | None = None
+    deal_since: float | None = None
+    track: TalksState | None = None
+    track_since: float | None = None
+    last_talks = -math.inf
+    contested = False
+    # Contest window, without allocating per item: the talks entries of the last 6 h,
+    # oldest first; per feed with entries there, [how many, its newest entry (its
+    # position), that entry's camp, its claim]; how many feeds hold each camp.
+    window: deque[_Entry] = deque()
+    feeds_in: dict[str, list] = {}
+    camps = [0, 0]
+    # Collapse and release claims of the last 12 h, for confirmation by a second feed.
+    collapse_claims = _RecentClaims()
+    release_claims = _RecentClaims()
+
+    def derive(t: float) -> TalksState:
+        if t - last_signal >= QUIET_AFTER:
+            return QUIET
+        if t - last_release < RELEASE_HOLD:
+            return RELEASES
+        if deal_since is not None:
+            return DEAL
+        return track or QUIET
+
+    def fire_timers(until: float) -> None:
+        nonlocal state, wake
+        while wake <= until:
+            new = derive(wake)
+            changes.append(StateChange(at=_utc(wake), state=new, previous_state=state, item=None))
+            state = new
+            # After a release hold the quiet timer may still be ahead; after quiet, nothing.
+            wake = math.inf if new is QUIET else last_signal + QUIET_AFTER
+
+    for entry in entries:
+        ts, feed, _key, _id, _seq, item, signal = entry
+        if ts >= wake:
+            fire_timers(ts)
+        if signal == "deal":
+            if deal_since is None:
+                deal_since = ts
+        elif signal == "release":
+            if ts - last_release < RELEASE_HOLD:
+                last_release = ts  # releases go on
+            elif deal_since is not None or ts - last_talks >= QUIET_AFTER:
+                release_since = last_release = ts  # expected, or nothing current to displace
+            else:  # outside a deal a lone report does not displace the talks state
+                first = release_claims.earliest_other(ts, feed)
+                if first is not None:
+                    release_since, last_release = first, ts
+            release_claims.add(ts, feed)
         else:
-            camps[previous[2]] -= 1
-            in_window[feed] += 1
-        position[feed] = entry
-        camps[entry[2]] += 1
+            last_talks = ts
+            if signal == "collapse":
+                corroborated = collapse_claims.has_other(ts, feed)
+                claim = COLLAPSED if corroborated or is_explicit_collapse(item) else STALLED
+                collapse_claims.add(ts, feed)
+                camp = _NEG
+            else:
+                claim = _SIGNAL_STATE[signal]
+                camp = _NEG if signal == "stalled" else _POS
+            # The contest window: drop what is older than 6 h, then move this feed's position.
+            cutoff = ts - CONTEST_WINDOW
+            while window and window[0][0] <= cutoff:
+                old = window.popleft()[1]
+                held = feeds_in[old]
+                held[0] -= 1
+                if not held[0]:
+                    camps[held[2]] -= 1
+                    del feeds_in[old]
+            window.append(entry)
+            held = feeds_in.get(feed)
+            if held is None:
+                feeds_in[feed] = [1, entry, camp, claim]
+            else:
+                camps[held[2]] -= 1
+                held[0] += 1
+                held[1] = entry
+                held[2] = camp
+                held[3] = claim
+            camps[camp] += 1
+            other = 1 - camp
+            if camps[camp] >= camps[other]:
+                new_track = claim
+            else:  # outvoted: the newest position of the other camp stands (one per feed)
+                newest = max(held[1] for held in feeds_in.values() if held[2] == other)
+                new_track = feeds_in[newest[1]][3]
+            contested = camps[other] > 0
+            if new_track is STALLED and track is COLLAPSED:
+                new_track = COLLAPSED  # a stall report does not revive collapsed talks
+            if new_track is not track:
+                track = new_track
+                track_since = ts
+            if claim is COLLAPSED and new_track is COLLAPSED:
+                # A confirmed collapse that carries the contest ends the deal and its releases.
+                deal_since = None
+                last_release = -math.inf
+                release_since = None
+        last_signal = ts
+        if ts - last_release < RELEASE_HOLD:
+            new = RELEASES
+            wake = last_release + RELEASE_HOLD
+        else:
+            new = DEAL if deal_since is not None else track
+            wake = ts + QUIET_AFTER
+        if new is not state:
+            changes.append(StateChange(at=_entry_time(item, ts), state=new, previous_state=state, item=item))
+            state = new
+    fire_timers(now_ts)
+    return _Replayed(
+        state=state,
+        changes=changes,
+        last_signal=last_signal if entries else None,
+        deal_since=deal_since,
+        release_since=release_since,
+        track_since=track_since,
+        contested=contested,
+    )
+
+
+def _entry_time(item: StoredItem, ts: float) -> datetime:
+    # Items a little in the future were clamped to now (ts); keep the original otherwise.
+    published = item.published
+    return published if published.timestamp() == ts else _utc(ts)
 
 
 # --- the status ----------------------------------------------------------------------
+
+
+_SIGNALLING = POSITIVE_SIGNALS | NEGATIVE_SIGNALS
 
 
 def compute_status(
@@ -412,15 +472,11 @@ def compute_status(
     del previous  # see the module docstring: the replay needs no carried-over state
     now_ts = now.timestamp()
     latest_ok = now_ts + FUTURE_SKEW
-    hourly = [0] * HOURLY_BUCKETS
-    daily = [0] * DAILY_BUCKETS
-    mediator_counts: dict[str, int] = {}
-    venue_counts: dict[str, int] = {}
-    signals: list[tuple[float, str, str, int, datetime, StoredItem, str]] = []
-    pos_weight = neg_weight = 0.0
-    decay = math.log(2) / HALF_LIFE
-    hour_span = HOURLY_BUCKETS * HOUR
-    day_span = DAILY_BUCKETS * 24 * HOUR
+    mention_cutoff = now_ts - MENTION_WINDOW
+    relevant_times: list[float] = []
+    recent: list[StoredItem] = []
+    entries: list[_Entry] = []
+    signalling = _SIGNALLING
 
     for item in items:
         verdict = item.verdict
@@ -430,48 +486,32 @@ def compute_status(
         if ts > now_ts:
             if ts > latest_ok:
                 continue  # a bad date, not news from the future
-            ts, at = now_ts, now
-        else:
-            at = item.published
-        age = now_ts - ts
-        if age < day_span:
-            daily[DAILY_BUCKETS - 1 - int(age // 86400.0)] += 1
-            if age < hour_span:
-                hourly[HOURLY_BUCKETS - 1 - int(age // HOUR)] += 1
-            if age < MENTION_WINDOW:
-                _count_mentions(verdict.actors, verdict.places, mediator_counts, venue_counts)
-        signal = verdict.signal
-        if signal in TALKS_SIGNALS or signal == "deal" or signal == "release":
-            weight = math.exp(-decay * age)
-            if signal in NEGATIVE_SIGNALS:
-                neg_weight += weight
-            else:
-                pos_weight += weight
-            signals.append((ts, item.feed, item.key, item.id, at, item, signal))
+            ts = now_ts
+        relevant_times.append(ts)
+        if ts > mention_cutoff:
+            recent.append(item)
+        if verdict.signal in signalling:
+            entries.append((ts, item.feed, item.key, item.id, len(entries), item, verdict.signal))
 
-    signals.sort(key=itemgetter(0, 1, 2, 3))
-    replay = _Replay()
-    for ts, _feed, _key, _id, at, item, signal in signals:
-        replay.apply(ts, at, item, signal)
-    replay.advance(now_ts)
-
-    state = replay.state
-    evidence, confidence = _evidence(replay, state, signals)
-    total = pos_weight + neg_weight
-    momentum = (pos_weight - neg_weight) / (total + MOMENTUM_PRIOR) if total else 0.0
+    entries.sort()
+    replayed = _replay(entries, now_ts)
+    state = replayed.state
+    evidence, confidence = _evidence(replayed, entries)
+    relevant_times.sort()
+    mediators, venues = _mentions(recent)
     return TalksStatus(
         state=state,
-        since=replay.changes[-1].at if replay.changes else None,
+        since=replayed.changes[-1].at if replayed.changes else None,
         evidence=evidence,
         confidence=confidence,
-        momentum=momentum,
-        timeline=tuple(replay.changes),
-        mediators=_ranked(mediator_counts),
-        venues=_ranked(venue_counts),
-        hourly=tuple(hourly),
-        daily=tuple(daily),
-        last_signal_at=_utc(replay.last_signal) if replay.last_signal is not None else None,
-        contested=replay.contested and state in _TALKS_STATES,
+        momentum=_momentum(entries, now_ts),
+        timeline=tuple(replayed.changes),
+        mediators=mediators,
+        venues=venues,
+        hourly=_buckets(relevant_times, now_ts, HOUR, HOURLY_BUCKETS),
+        daily=_buckets(relevant_times, now_ts, 24 * HOUR, DAILY_BUCKETS),
+        last_signal_at=_utc(replayed.last_signal) if replayed.last_signal is not None else None,
+        contested=replayed.contested and state in _TALKS_STATES,
         as_of=now,
     )
 
@@ -479,6 +519,31 @@ def compute_status(
 _TALKS_STATES = frozenset(
     {TalksState.ACTIVE_TALKS, TalksState.PROPOSAL_PENDING, TalksState.STALLED, TalksState.COLLAPSED}
 )
+
+
+def _momentum(entries: list[_Entry], now_ts: float) -> float:
+    decay = math.log(2) / HALF_LIFE
+    exp = math.exp
+    weights = [exp(decay * (entry[0] - now_ts)) for entry in entries]
+    negative = NEGATIVE_SIGNALS
+    neg = sum([weight for weight, entry in zip(weights, entries) if entry[6] in negative])
+    total = sum(weights)
+    return (total - 2 * neg) / (total + MOMENTUM_PRIOR) if total else 0.0
+
+
+def _buckets(times: list[float], now_ts: float, width: float, count: int) -> tuple[int, ...]:
+    """Items per rolling bucket, oldest first; bucket k (from the end) holds ages in [k, k+1) widths."""
+    edges = [bisect_right(times, now_ts - k * width) for k in range(count, -1, -1)]
+    return tuple(edges[i + 1] - edges[i] for i in range(count))
+
+
+def _mentions(recent: list[StoredItem]) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    mediators: dict[str, int] = {}
+    venues: dict[str, int] = {}
+    for item in recent:
+        verdict = item.verdict
+        _count_mentions(verdict.actors, verdict.places, mediators, venues)
+    return _ranked(mediators), _ranked(venues)
 
 
 def _count_mentions(
@@ -499,20 +564,21 @@ def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
 
 
-def _evidence(replay: _Replay, state: TalksState, signals: list) -> tuple[tuple[StoredItem, ...], int]:
+def _evidence(replayed: _Replayed, entries: list[_Entry]) -> tuple[tuple[StoredItem, ...], int]:
+    state = replayed.state
     if state is TalksState.QUIET:
         return (), 0
     if state is TalksState.DEAL_IN_EFFECT:
-        anchor = replay.deal_since
+        anchor = replayed.deal_since
     elif state is TalksState.RELEASES_UNDER_WAY:
-        anchor = replay.release_since
+        anchor = replayed.release_since
     elif state is TalksState.COLLAPSED:
-        anchor = replay.track_since - CORROBORATION_WINDOW
+        anchor = replayed.track_since - CORROBORATION_WINDOW
     else:
-        anchor = replay.track_since - CONTEST_WINDOW
+        anchor = replayed.track_since - CONTEST_WINDOW
     supports = _SUPPORTS[state]
-    start = bisect_left(signals, anchor, key=lambda entry: entry[0])
-    chosen = [entry for entry in signals[start:] if entry[6] in supports]
+    start = bisect_left(entries, anchor, key=itemgetter(0))
+    chosen = [entry for entry in entries[start:] if entry[6] in supports]
     newest_first = tuple(entry[5] for entry in reversed(chosen[-EVIDENCE_LIMIT:]))
     return newest_first, _max_feeds_within(chosen, CORROBORATION_WINDOW)
 
@@ -605,7 +671,9 @@ def sparkline(values: Sequence[int]) -> str:
     top = max(values, default=0)
     if not top:
         return _SPARKS[0] * len(values)
-    return "".join(_SPARKS[min(len(_SPARKS) - 1, value * len(_SPARKS) // (top + 1))] for value in values)
+    steps = len(_SPARKS) - 1
+    # Any item at all shows above the floor; the busiest bucket is a full block.
+    return "".join(_SPARKS[max(1, round(value * steps / top)) if value else 0] for value in values)
 
 
 def _plain(text: str, limit: int = 120) -> str:

@@ -171,6 +171,10 @@ def _tuple(text: str) -> tuple[str, ...]:
     return () if text == "[]" else tuple(json.loads(text))
 
 
+_STAGED_COLUMNS = (
+    "feed, key, title, summary, link, author, published, first_seen, updated_at,"
+    " relevant, score, signal, matched, actors, places"
+)
 _ITEM_COLUMNS = (
     "id, feed, key, title, summary, link, author, published, first_seen, read, starred,"
     " relevant, score, signal, matched, actors, places"
@@ -310,6 +314,12 @@ class Store:
                 conn.execute("PRAGMA foreign_keys = ON")
                 if version < SCHEMA_VERSION:
                     self._migrate(conn)
+                conn.execute("PRAGMA temp_store = MEMORY")
+                conn.execute(f"CREATE TEMP TABLE staged_items ({_STAGED_COLUMNS})")
+                conn.execute(
+                    "CREATE TEMP TABLE staged_updates (title, summary, link, author, published, updated_at,"
+                    " relevant, score, signal, matched, actors, places, id)"
+                )
             except sqlite3.OperationalError as exc:
                 if "readonly" in str(exc) or "read-only" in str(exc) or "unable to open" in str(exc):
                     raise self._problem(f"is not writable ({exc}): check its permissions or pass --db") from exc
@@ -438,20 +448,25 @@ class Store:
                 elif (old[1], old[2], old[3]) != (item.title, item.summary, item.link):
                     updates.append((item.title, item.summary, item.link, item.author,
                                     item.published.timestamp(), now, *_verdict_columns(v), old[0]))
+            # Rows go through TEMP staging tables and then into items in one
+            # statement each: FTS5 flushes its pending index data at every
+            # statement savepoint, so row-by-row inserts through the sync
+            # triggers cost ~5x more than one INSERT ... SELECT.
             if inserts:
-                conn.executemany(
-                    "INSERT INTO items (feed, key, title, summary, link, author, published, first_seen,"
-                    " updated_at, relevant, score, signal, matched, actors, places)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    inserts,
+                conn.executemany(f"INSERT INTO temp.staged_items VALUES ({', '.join('?' * 15)})", inserts)
+                conn.execute(
+                    f"INSERT INTO items ({_STAGED_COLUMNS}) SELECT {_STAGED_COLUMNS} FROM temp.staged_items ORDER BY rowid"
                 )
+                conn.execute("DELETE FROM temp.staged_items")
             if updates:
-                conn.executemany(
-                    "UPDATE items SET title = ?, summary = ?, link = ?, author = ?, published = ?,"
-                    " updated_at = ?, relevant = ?, score = ?, signal = ?, matched = ?, actors = ?,"
-                    " places = ? WHERE id = ?",
-                    updates,
+                conn.executemany(f"INSERT INTO temp.staged_updates VALUES ({', '.join('?' * 13)})", updates)
+                conn.execute(
+                    "UPDATE items SET title = s.title, summary = s.summary, link = s.link, author = s.author,"
+                    " published = s.published, updated_at = s.updated_at, relevant = s.relevant, score = s.score,"
+                    " signal = s.signal, matched = s.matched, actors = s.actors, places = s.places"
+                    " FROM temp.staged_updates AS s WHERE items.id = s.id"
                 )
+                conn.execute("DELETE FROM temp.staged_updates")
         return (len(inserts), len(updates))
 
     def save_feed_state(self, state: FeedState) -> None:

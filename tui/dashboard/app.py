@@ -138,7 +138,7 @@ class TalkwatchApp(App[int]):
         self._poll_wakeup = asyncio.Event()
         self._force_next_poll = False
         self._polling = False
-        self._last_reload = 0.0
+        self._last_reload = -RELOAD_THROTTLE
         self._reload_pending = False
         self._config_signature = self._stat_config()
         self.open_url: Callable[[str], Any] = webbrowser.open
@@ -220,7 +220,6 @@ class TalkwatchApp(App[int]):
 
     def load_items(self) -> None:
         self._generation += 1
-        self._last_reload = monotonic()
         query = build_query(self.view, now=self.clock(), feed_names=self.feed_names)
         self._query_items(query, self._generation)
 
@@ -423,6 +422,7 @@ class TalkwatchApp(App[int]):
         # the list at most once a second so the event loop stays responsive.
         wait = RELOAD_THROTTLE - (monotonic() - self._last_reload)
         if wait <= 0:
+            self._last_reload = monotonic()
             self.load_items()
         elif not self._reload_pending:
             self._reload_pending = True
@@ -430,6 +430,7 @@ class TalkwatchApp(App[int]):
 
     def _pending_reload(self) -> None:
         self._reload_pending = False
+        self._last_reload = monotonic()
         self.load_items()
 
     @on(PollFinished)

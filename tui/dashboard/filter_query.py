@@ -15,26 +15,12 @@ list does not blank out while the user is still typing.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from tui.models import SIGNALS
-try:
-    from tui.store import ItemQuery
-except ImportError:  # TEMPORARY until tui/store.py lands: the contract's shape
-
-    @dataclass(frozen=True)
-    class ItemQuery:  # type: ignore[no-redef]
-        text: str = ""
-        feeds: tuple[str, ...] = ()
-        signals: tuple[str, ...] = ()
-        since: datetime | None = None
-        relevant_only: bool = False
-        unread_only: bool = False
-        starred_only: bool = False
-        limit: int | None = 2000
+from tui.store import ItemQuery
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -95,12 +81,13 @@ def match_sources(value: str, feed_names: Iterable[str]) -> tuple[str, ...]:
     return tuple(n for n in names if needle and needle in n.casefold())
 
 
+_TOKEN = re.compile(r'(\w+:"[^"]*"?|"[^"]*"?|\S+)')
+
+
 def _split(text: str) -> list[str]:
-    # shlex honours quotes; an unbalanced quote while typing must not raise.
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.replace('"', " ").replace("'", " ").split()
+    # Only double quotes group words (source:"Times of Israel"); apostrophes
+    # are text ("Israel's"). An unclosed quote while typing runs to the end.
+    return [token.replace('"', "") for token in _TOKEN.findall(text) if token.replace('"', "").strip()]
 
 
 def parse_filter(text: str, *, now: datetime, feed_names: Sequence[str] = ()) -> ParsedFilter:

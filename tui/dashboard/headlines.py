@@ -143,7 +143,7 @@ class HeadlinesTable(DataTable):
     def _fit_headline_width(self) -> bool:
         width = self.size.width or self.app.size.width
         # 2 for the border, 1 for the scrollbar.
-        wanted = max(MIN_HEADLINE_W, width - FIXED_WIDTH - 2 - 1 - 2)
+        wanted = max(MIN_HEADLINE_W, width - FIXED_WIDTH - 2 - 1)
         if wanted == self._headline_width:
             return False
         self._headline_width = wanted

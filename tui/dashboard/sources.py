@@ -68,7 +68,8 @@ def sources_text(
         text.append("\n    ")
         text.append(word, style=colour)
         if state is not None and state.last_fetch_at is not None:
-            text.append(f" · {age(state.last_fetch_at, now)} ago", style="#94a3b8")
+            fetched = age(state.last_fetch_at, now)
+            text.append(" · just now" if fetched == "now" else f" · {fetched} ago", style="#94a3b8")
         if state is not None and not state.gone and state.next_check_at is not None:
             text.append(f" · next {until(state.next_check_at, now)}", style="#94a3b8")
         if state is not None and state.latency_ms is not None:
@@ -101,6 +102,8 @@ class SourcesPanel(VerticalScroll):
     }
     SourcesPanel #sources-body {
         width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

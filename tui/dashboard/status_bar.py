@@ -120,6 +120,8 @@ class StatusBanner(Horizontal):
     StatusBanner #banner-text {
         width: 1fr;
         height: 3;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     StatusBanner #spark-box {
         width: 50;

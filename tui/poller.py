@@ -1,0 +1,597 @@
+"""Poll the configured feeds politely, concurrently and on schedule.
+
+One cycle: pick the due feeds, fetch them under a global and a per-host limit,
+parse and classify changed bodies in a worker pool (feedparser is pure Python
+and would freeze the event loop), write items and feed state through one
+dedicated writer thread, then schedule each feed's next check.
+
+Scheduling rules, all from the issue:
+- success: the feed's interval (or the global one), floored by the feed's own
+  `<ttl>` / `Cache-Control: max-age` (the floor capped at 1 h), +/-10 %;
+- failure: exponential backoff from the interval with jitter, capped at 1 h;
+- 410: gone, never polled again until its URL changes in feeds.toml;
+- 429/503 with Retry-After: the whole host waits until then;
+- permanent redirects only: poll the new URL from now on and flag the feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from tui.fetch import FetchResult, fetch, make_client
+from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, PollSummary, Verdict, utc_now
+
+if TYPE_CHECKING:
+    from tui.config import Config, FeedSpec, TopicSpec
+    from tui.models import Item
+    from tui.store import Store
+
+log = logging.getLogger(__name__)
+
+FLOOR_CAP = 3600.0  # a feed's <ttl>/max-age may slow us down, but not beyond an hour
+BACKOFF_CAP = 3600.0
+JITTER = 0.10  # +/- on the success interval
+BACKOFF_JITTER = 0.20  # backoff delay is drawn from [1 - this, 1] x the exponential step
+MIN_WAIT = 0.5  # run(): never spin faster than this between cycles
+
+
+def moved_message(url: str) -> str:
+    return f"moved permanently to {url}: update feeds.toml"
+
+
+# --- schedule (pure) --------------------------------------------------------
+
+
+def success_delay(interval: float, floor: float | None, rng: random.Random) -> float:
+    """Seconds until the next check after a good poll."""
+    base = max(interval, min(floor or 0.0, FLOOR_CAP))
+    return base * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def backoff_delay(interval: float, failures: int, rng: random.Random) -> float:
+    """Seconds until the retry after `failures` consecutive failures (>= 1).
+
+    Doubles from the feed's interval; capped at an hour (or at the interval
+    itself when that is longer: a failing feed is never polled *more* often).
+    Jitter only shortens the delay, so the cap holds and failing feeds that
+    failed together spread out instead of retrying in lockstep."""
+    cap = max(BACKOFF_CAP, interval)
+    step = min(interval * 2 ** min(max(failures, 1) - 1, 32), cap)
+    return step * rng.uniform(1 - BACKOFF_JITTER, 1.0)
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+# --- parse + classify, run in a worker ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Digest:
+    """What a worker made of a 200 body."""
+
+    body_hash: str
+    unchanged: bool
+    pairs: tuple[tuple[Item, Verdict], ...] = ()
+    warning: str | None = None
+    ttl_seconds: float | None = None
+    error: str | None = None
+
+
+_classifiers: dict = {}  # per worker (thread pool: shared; process pool: per process)
+
+
+def _classifier_for(topic: TopicSpec | None):
+    from tui.classify import Classifier
+
+    key = topic
+    classifier = _classifiers.get(key)
+    if classifier is None:
+        _classifiers.clear()  # a topic change replaces the old one
+        classifier = _classifiers[key] = Classifier(topic)
+    return classifier
+
+
+def digest_body(
+    body: bytes,
+    old_hash: str | None,
+    *,
+    feed: str,
+    url: str,
+    content_type: str | None,
+    now: datetime,
+    topic: TopicSpec | None,
+) -> _Digest:
+    """Hash, and unless the body is unchanged, parse and classify. Top-level so it pickles."""
+    body_hash = hashlib.sha256(body).hexdigest()
+    if body_hash == old_hash:
+        return _Digest(body_hash=body_hash, unchanged=True)
+    from tui.parse import FeedParseError, parse_feed
+
+    try:
+        parsed = parse_feed(body, feed=feed, url=url, content_type=content_type, now=now)
+    except FeedParseError as exc:
+        return _Digest(body_hash=body_hash, unchanged=False, error=str(exc))
+    classifier = _classifier_for(topic)
+    pairs = tuple((item, classifier.classify(item.title, item.summary)) for item in parsed.items)
+    return _Digest(
+        body_hash=body_hash,
+        unchanged=False,
+        pairs=pairs,
+        warning=parsed.warning,
+        ttl_seconds=parsed.ttl_seconds,
+    )
+
+
+def _warm_worker() -> None:
+    """Pay the feedparser/classifier import in the worker before the first body arrives."""
+    import tui.parse  # noqa: F401
+
+    _classifier_for(None)
+
+
+def make_parse_pool(kind: str) -> Executor:
+    workers = max(1, min(4, os.cpu_count() or 1))
+    if kind == "process":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # forkserver, not fork: we have live threads (store writer, httpx), and
+        # forking those is how deadlocks happen. The server preloads the parser
+        # once, so each worker starts as a cheap fork of a warm process.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["tui.parse", "tui.classify", "tui.poller"])
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker)
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talkwatch-parse")
+
+
+def _start_parse_pool(kind: str) -> Executor:
+    """Make the pool and start its workers now (they start lazily otherwise, on the loop)."""
+    try:
+        pool = make_parse_pool(kind)
+        if kind == "process":
+            # One job per worker at once, so every worker process is started here.
+            for job in [pool.submit(_warm_worker) for _ in range(pool._max_workers)]:
+                job.result()
+        return pool
+    except (OSError, ImportError, BrokenExecutor) as exc:  # no semaphores, no /dev/shm...
+        log.warning("cannot start parse processes (%s); parsing in threads", exc)
+        return make_parse_pool("thread")
+
+
+# --- the poller -----------------------------------------------------------
+
+
+class Poller:
+    # "process" or "thread". Measured with bench/bench_poll.py --compare-pools on
+    # 200 feeds x 50 items: processes gave the shorter cycle and a far smaller
+    # worst event-loop stall (feedparser holds the GIL; threads starve the loop).
+    parse_pool_kind = "process"
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        transport=None,
+        on_result: Callable[[FeedPollResult, int, int], None] | None = None,
+    ):
+        self._config = config
+        self._store = store
+        self._clock = clock
+        self._transport = transport
+        self._on_result = on_result
+        self.rng = random.Random()
+        # One client per host: httpcore's pool scans every pooled connection for
+        # every queued request, so one pool for 200 feeds costs more CPU than the
+        # 304s themselves; per-host pools stay at `per_host` connections.
+        self._clients: dict[str, object] = {}
+        self._ssl_context = None
+        self._old_clients: list = []
+        # ONE writer thread: every store call of the poller goes through it, so
+        # SQLite never blocks the event loop and writes never interleave.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talkwatch-store")
+        self._parse_pool: Executor | None = None  # made on the first changed body
+        self._parse_pool_starting: asyncio.Future | None = None
+        self._cycle_lock: asyncio.Lock | None = None
+        self._wake: asyncio.Event | None = None
+        self._host_blocked: dict[str, datetime] = {}
+        self._specs: dict[str, FeedSpec] = {spec.name: spec for spec in config.feeds}
+        stored = self._writer.submit(store.feed_states).result()
+        self._states: dict[str, FeedState] = {}
+        for spec in config.feeds:
+            self._states[spec.name] = _adopt(spec, stored.get(spec.name))
+        self._restore_host_blocks()
+
+    # --- public API -------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    def state(self, name: str) -> FeedState | None:
+        return self._states.get(name)
+
+    async def poll_once(self, *, force: bool = False) -> PollSummary:
+        if self._cycle_lock is None:
+            self._cycle_lock = asyncio.Lock()
+        async with self._cycle_lock:  # a "refresh now" during a scheduled cycle waits its turn
+            return await self._cycle(force)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._wake = asyncio.Event()
+        while not stop.is_set():
+            await self.poll_once()
+            due = self.next_due()
+            delay = 3600.0 if due is None else (due - self._clock()).total_seconds()
+            await self._wait(stop, max(MIN_WAIT, min(delay, 3600.0)))
+
+    def reconfigure(self, config: Config) -> None:
+        old_settings = self._config.settings
+        new_specs = {spec.name: spec for spec in config.feeds}
+        for name, spec in new_specs.items():
+            previous = self._specs.get(name)
+            state = self._states.get(name)
+            if previous is not None and state is not None and previous.url != spec.url:
+                state = _url_changed(spec, state)
+            self._states[name] = _adopt(spec, state)
+        for name in set(self._states) - set(new_specs):
+            del self._states[name]
+        self._specs = new_specs
+        self._config = config  # the topic travels with each parse job: a new topic, a new classifier
+        settings = config.settings
+        if (settings.user_agent, settings.timeout) != (old_settings.user_agent, old_settings.timeout):
+            self._old_clients.extend(self._clients.values())
+            self._clients = {}
+        if self._wake is not None:
+            self._wake.set()
+
+    def next_due(self) -> datetime | None:
+        now = self._clock()
+        times = []
+        for spec in self._specs.values():
+            state = self._states[spec.name]
+            if not spec.enabled or state.gone:
+                continue
+            when = state.next_check_at or now
+            blocked = self._host_blocked.get(host_of(state.url))
+            if blocked is not None and blocked > when:
+                when = blocked
+            times.append(when)
+        return min(times, default=None)
+
+    async def aclose(self) -> None:
+        for client in (*self._old_clients, *self._clients.values()):
+            await client.aclose()
+        self._old_clients.clear()
+        self._clients.clear()
+        if self._parse_pool is None and self._parse_pool_starting is not None:
+            self._parse_pool = await self._parse_pool_starting
+        if self._parse_pool is not None:
+            self._parse_pool.shutdown(wait=False, cancel_futures=True)
+            self._parse_pool = None
+        # Let queued writes land before the writer goes away.
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown)
+
+    # --- one cycle --------------------------------------------------------
+
+    async def _cycle(self, force: bool) -> PollSummary:
+        started_at = self._clock()
+        t0 = time.perf_counter()
+        for client in self._old_clients:
+            await client.aclose()
+        self._old_clients.clear()
+        due = [spec for spec in self._specs.values() if self._is_due(spec, started_at, force)]
+        settings = self._config.settings
+        limit = asyncio.Semaphore(max(1, settings.concurrency))
+        per_host: dict[str, asyncio.Semaphore] = {}
+        results: dict[str, FeedPollResult] = {}
+        pending_states: list[FeedState] = []
+        total = len(due)
+
+        async def one(spec: FeedSpec) -> None:
+            state = self._states[spec.name]
+            host = host_of(state.url)
+            host_limit = per_host.setdefault(host, asyncio.Semaphore(max(1, settings.per_host)))
+            try:
+                # Host first, then a global slot: a task queued behind a busy host
+                # must not sit on a slot another host could use.
+                async with host_limit, limit:
+                    fetched = await self._fetch(spec, state, host)
+                result, new_state = await self._settle(spec, state, fetched)
+            except Exception as exc:  # a bug or a store failure hits this feed only
+                log.exception("polling %s failed", spec.name)
+                result, new_state = self._internal_error(spec, state, exc)
+            if new_state is not state and self._specs.get(spec.name) is spec:
+                self._states[spec.name] = new_state
+                pending_states.append(new_state)
+            results[spec.name] = result
+            if self._on_result is not None:
+                try:
+                    self._on_result(result, len(results), total)
+                except Exception:  # the CLI/dashboard hook must not stop the cycle
+                    log.exception("on_result hook failed")
+
+        try:
+            await asyncio.gather(*(one(spec) for spec in due))
+        finally:
+            # One writer job for the whole cycle's feed states: 200 tiny
+            # transactions would cost more than the 304s themselves.
+            if pending_states:
+                await self._write(_save_states, self._store, list(pending_states))
+        return PollSummary(
+            results=tuple(results[spec.name] for spec in due if spec.name in results),
+            started_at=started_at,
+            elapsed_ms=(time.perf_counter() - t0) * 1000.0,
+        )
+
+    def _is_due(self, spec: FeedSpec, now: datetime, force: bool) -> bool:
+        state = self._states[spec.name]
+        if not spec.enabled or state.gone:
+            return False
+        if force:
+            return True  # host Retry-After windows are still honoured, in _fetch
+        if state.next_check_at is not None and state.next_check_at > now:
+            return False
+        blocked = self._host_blocked.get(host_of(state.url))
+        return blocked is None or blocked <= now
+
+    async def _fetch(self, spec: FeedSpec, state: FeedState, host: str) -> FetchResult | datetime:
+        now = self._clock()
+        blocked = self._host_blocked.get(host)
+        if blocked is not None and blocked > now:
+            return blocked  # another feed on this host was told to wait, maybe seconds ago
+        settings = self._config.settings
+        return await fetch(
+            self._client_for(host),
+            state.url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            deadline=settings.timeout,
+            max_bytes=settings.max_bytes,
+            now=now,
+        )
+
+    def _client_for(self, host: str):
+        client = self._clients.get(host)
+        if client is None:
+            if self._ssl_context is None:
+                import httpx
+
+                self._ssl_context = httpx.create_ssl_context()
+            client = make_client(self._config.settings, transport=self._transport, verify=self._ssl_context)
+            self._clients[host] = client
+        return client
+
+    async def _settle(
+        self, spec: FeedSpec, state: FeedState, fetched: FetchResult | datetime
+    ) -> tuple[FeedPollResult, FeedState]:
+        if isinstance(fetched, datetime):
+            error = f"waiting: the host asked us to retry after {_hhmm(fetched)}"
+            return (
+                FeedPollResult(feed=spec.name, outcome=FeedOutcome.BACKOFF, error=error),
+                state,
+            )
+        now = self._clock()
+        common = dict(last_status=fetched.status, last_fetch_at=now, latency_ms=round(fetched.elapsed_ms, 1))
+        if fetched.error is not None:
+            return self._failed(spec, state, fetched, now, common)
+
+        if fetched.moved_to:
+            state = dataclasses.replace(state, url=fetched.moved_to, moved_to=fetched.moved_to)
+        floor = state.min_interval if fetched.max_age is None else _cap_floor(fetched.max_age)
+        new = updated = 0
+        warning = state.warning
+        body_hash = state.body_hash
+        if fetched.status == 304:
+            outcome = FeedOutcome.NOT_MODIFIED
+        else:
+            digest = await self._digest(spec, state, fetched, now)
+            if digest.error is not None:
+                return self._failed(spec, state, fetched, now, common, error=f"not a usable feed: {digest.error}")
+            body_hash = digest.body_hash
+            if digest.unchanged:
+                outcome = FeedOutcome.NOT_MODIFIED
+            else:
+                outcome = FeedOutcome.OK
+                warning = digest.warning
+                floor = _cap_floor(max(digest.ttl_seconds or 0.0, fetched.max_age or 0.0)) or None
+                if digest.pairs:
+                    new, updated = await self._write(self._store.upsert_items, spec.name, list(digest.pairs))
+        error = None
+        if state.moved_to:  # sticky until feeds.toml names the new URL
+            outcome, error = FeedOutcome.MOVED, moved_message(state.moved_to)
+        interval = spec.interval or self._config.settings.interval
+        new_state = dataclasses.replace(
+            state,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            body_hash=body_hash,
+            outcome=outcome,
+            last_error=error,
+            warning=warning,
+            failures=0,
+            min_interval=floor,
+            next_check_at=now + timedelta(seconds=success_delay(interval, floor, self.rng)),
+            **common,
+        )
+        result = FeedPollResult(
+            feed=spec.name,
+            outcome=outcome,
+            status=fetched.status,
+            new_items=new,
+            updated_items=updated,
+            error=error,
+            elapsed_ms=fetched.elapsed_ms,
+        )
+        return result, new_state
+
+    def _failed(self, spec, state, fetched: FetchResult, now, common, *, error=None):
+        error = error or fetched.error
+        interval = spec.interval or self._config.settings.interval
+        failures = state.failures + 1
+        if fetched.status == 410:
+            new_state = dataclasses.replace(
+                state, outcome=FeedOutcome.GONE, gone=True, last_error=f"{error}: polling stopped",
+                failures=failures, next_check_at=None, **common,
+            )
+            return self._result(spec, new_state, fetched), new_state
+        next_check = now + timedelta(seconds=backoff_delay(interval, failures, self.rng))
+        if fetched.retry_after is not None and fetched.retry_after > now:
+            host = host_of(state.url)
+            self._host_blocked[host] = max(fetched.retry_after, self._host_blocked.get(host, fetched.retry_after))
+            next_check = fetched.retry_after
+            error = f"{error}: the host asked us to retry after {_hhmm(fetched.retry_after)}"
+        new_state = dataclasses.replace(
+            state, outcome=FeedOutcome.ERROR, last_error=error, failures=failures,
+            next_check_at=next_check, **common,
+        )
+        return self._result(spec, new_state, fetched), new_state
+
+    def _result(self, spec, state: FeedState, fetched: FetchResult) -> FeedPollResult:
+        return FeedPollResult(
+            feed=spec.name, outcome=state.outcome, status=fetched.status,
+            error=state.last_error, elapsed_ms=fetched.elapsed_ms,
+        )
+
+    def _internal_error(self, spec, state: FeedState, exc: Exception):
+        now = self._clock()
+        error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+        interval = spec.interval or self._config.settings.interval
+        failures = state.failures + 1
+        new_state = dataclasses.replace(
+            state, outcome=FeedOutcome.ERROR, last_error=error, failures=failures, last_fetch_at=now,
+            next_check_at=now + timedelta(seconds=backoff_delay(interval, failures, self.rng)),
+        )
+        return FeedPollResult(feed=spec.name, outcome=FeedOutcome.ERROR, error=error), new_state
+
+    async def _digest(self, spec: FeedSpec, state: FeedState, fetched: FetchResult, now: datetime) -> _Digest:
+        job = _DigestJob(
+            body=fetched.body or b"",
+            old_hash=state.body_hash,
+            feed=spec.name,
+            url=fetched.final_url,
+            content_type=fetched.content_type,
+            now=now,
+            topic=self._config.topic,
+        )
+        loop = asyncio.get_running_loop()
+        pool = await self._get_parse_pool()
+        try:
+            return await loop.run_in_executor(pool, job)
+        except BrokenExecutor:
+            # A worker died (OOM killer, a crash in a C extension): carry on in threads.
+            log.warning("parse worker pool broke; parsing in threads from now on")
+            self._parse_pool = make_parse_pool("thread")
+            return await loop.run_in_executor(self._parse_pool, job)
+
+    async def _get_parse_pool(self) -> Executor:
+        if self._parse_pool is None:
+            if self._parse_pool_starting is None:
+                # Starting worker processes blocks for a while: do it off the loop,
+                # once, however many feeds are waiting for it.
+                self._parse_pool_starting = asyncio.ensure_future(
+                    asyncio.to_thread(_start_parse_pool, self.parse_pool_kind)
+                )
+            pool = await asyncio.shield(self._parse_pool_starting)
+            if self._parse_pool is None:
+                self._parse_pool = pool
+        return self._parse_pool
+
+    async def _write(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
+        """Sleep until the next feed is due, waking early on stop or reconfigure."""
+        assert self._wake is not None
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _restore_host_blocks(self) -> None:
+        """A 429/503 feed's next check is its Retry-After time: the host waits after a restart too."""
+        for state in self._states.values():
+            if state.last_status in (429, 503) and state.failures and state.next_check_at is not None:
+                host = host_of(state.url)
+                current = self._host_blocked.get(host)
+                if current is None or state.next_check_at > current:
+                    self._host_blocked[host] = state.next_check_at
+
+
+@dataclass(frozen=True, slots=True)
+class _DigestJob:
+    """A picklable call of digest_body (a process pool cannot take a lambda)."""
+
+    body: bytes
+    old_hash: str | None
+    feed: str
+    url: str
+    content_type: str | None
+    now: datetime
+    topic: object
+
+    def __call__(self) -> _Digest:
+        return digest_body(
+            self.body, self.old_hash, feed=self.feed, url=self.url,
+            content_type=self.content_type, now=self.now, topic=self.topic,
+        )
+
+
+def _save_states(store, states: list[FeedState]) -> None:
+    save_many = getattr(store, "save_feed_states", None)
+    if save_many is not None:
+        save_many(states)
+        return
+    for state in states:
+        store.save_feed_state(state)
+
+
+def _adopt(spec: FeedSpec, state: FeedState | None) -> FeedState:
+    """The state to poll `spec` with, given what the store remembers."""
+    if state is None:
+        return FeedState(name=spec.name, url=spec.url)
+    if state.moved_to:
+        if spec.url == state.moved_to:  # feeds.toml was updated: the flag has done its job
+            return dataclasses.replace(state, url=spec.url, moved_to=None, last_error=None)
+        return state  # keep polling the new home; feeds.toml still names the old one
+    if state.url != spec.url:
+        return _url_changed(spec, state)
+    return state
+
+
+def _url_changed(spec: FeedSpec, state: FeedState) -> FeedState:
+    """feeds.toml names a different URL: nothing learnt about the old one applies."""
+    if state.moved_to and spec.url == state.moved_to:
+        return dataclasses.replace(state, url=spec.url, moved_to=None, last_error=None)
+    return FeedState(name=spec.name, url=spec.url)
+
+
+def _cap_floor(seconds: float | None) -> float | None:
+    if not seconds or seconds <= 0:
+        return None
+    return min(float(seconds), FLOOR_CAP)
+
+
+def _hhmm(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")

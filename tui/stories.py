@@ -1,0 +1,571 @@
+"""Stories: the same development reported by several sources, grouped into one row (pure).
+
+A ``StoryIndex`` is fed relevant ``StoredItem``s one at a time (``add``) or in
+bulk (``group``). Each item joins the best-matching open story or starts a new
+one; history is never regrouped, so a story, once formed, only grows.
+
+How an item matches a story
+===========================
+1. *Window*: the item is published within ``WINDOW`` (36 h) of the story's
+   first report, either side (a slow feed may deliver an older item late).
+2. *Vetoes*, against the story's lead (the first report):
+   - different *sides* as the subject: the subject is the first party named
+     in the headline ("Hamas rejects proposal" -> Hamas; "X, Israel says" is
+     still about X: a leading "<actor> says" is skipped; a passive "... by
+     Hamas" makes Hamas the subject). Only the two parties to the conflict are
+     sides (Israel and its officials; Hamas, Islamic Jihad and their
+     officials): a mediator as subject ("Qatar announces truce deal") does not
+     veto "Israel and Hamas agree truce deal". Adjectives ("Israeli hostages")
+     are not subjects unless they name an institution ("Israeli cabinet").
+   - different talk *venues* when both name one (Doha vs Cairo), compared at
+     country level (Doha = Qatar, Sharm el-Sheikh = Egypt); places inside the
+     Gaza Strip or Israel are where the war is, not venues, and never veto.
+   - *signals*: the same signal matches at ``THRESHOLD``; "related" signals
+     (progress/proposal, stalled/collapse, deal/release) and ``none`` against
+     anything match only at the stricter ``STRICT_THRESHOLD``, because the
+     classifier may read the same development either way, but a mere
+     background item ("none") should not pad a story's confirmations on a
+     loose resemblance. Unrelated signals (deal vs collapse) never match.
+3. *Similarity* of the headlines, the best over the story's lead and its
+   latest members (``COMPARED_MEMBERS``; so a story also catches wording that
+   echoes a later report, at a bounded cost): token sets after
+   removing the " - Publisher" suffix, lowercasing, stop words, light
+   stemming (plural s, -ed, -ing, trailing e), number words -> digits, and a
+   small synonym table (captives = hostages, truce = ceasefire, freed =
+   released, rebuffs = rejects...). Score = the mean of the weighted overlap
+   coefficient and weighted Jaccard, where words every talks headline shares
+   (hostage, Gaza, Israel, Hamas, ceasefire, deal, talks) weigh half. Both
+   headlines giving numbers and none in common ("4 hostages" vs "20
+   hostages") halves the score; disjoint actor sets cost a little.
+
+The best story is the highest score, then the earliest first report, then
+the lowest id; items are matched in the order given, candidates in sorted
+order, so the same input order always gives the same stories. ``group``
+sorts its input by (published, first_seen, feed, id) first, so bulk grouping
+does not depend on the order the items come in, and equals feeding the same
+items one by one in that order.
+
+A story
+=======
+``id`` is the id of the item that opened the story (stable for the story's
+life). ``lead`` is the earliest-published member (the first reporter; ties go
+to the lower item id), usually the same item. ``sources`` lists each distinct
+feed once, at its first report, with whole minutes after the first report.
+``confirmations`` is the number of distinct feeds: updates from the same feed
+join the story but do not confirm it. ``signal`` is the majority of the
+members' signals, ``none`` not voting (it says "no signal", not "a signal
+of none"); ties go to the lead's signal, else to the earliest member's among
+the tied; a story of ``none`` items only is ``none``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tui.classify import strip_publisher
+from tui.models import SIGNALS, StoredItem
+
+WINDOW = timedelta(hours=36)
+THRESHOLD = 0.34
+STRICT_THRESHOLD = 0.6
+GENERIC_WEIGHT = 0.5
+NUMBER_CONFLICT_FACTOR = 0.5
+DISJOINT_ACTORS_FACTOR = 0.9
+
+RELATED_SIGNALS: frozenset[frozenset[str]] = frozenset(
+    {frozenset({"progress", "proposal"}), frozenset({"stalled", "collapse"}), frozenset({"deal", "release"})}
+)
+
+# --- normalisation ----------------------------------------------------------------
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a an the and or but nor of to in on at by for from with without into onto over under about
+    as is are was were be been being has have had do does did it its this that these those
+    he she they them their his her we our us you your i me my not no yes so than then there
+    here will would can could should may might must shall after before amid during while
+    since until till up down out off again further once more most very just also still yet
+    what which who whom whose why how when where all any both each few other some such only
+    own same too say says said saying tell tells told report reports reported reportedly
+    according source sources official officials claim claims claimed news live update
+    updates breaking watch video exclusive latest new know ahead set via per if between
+    announce announces announced announcing
+    """.split()
+)
+
+# Words the press uses interchangeably for the same thing; the first word of a
+# group is the one kept.
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("hostage", "captive", "abductee"),
+    ("ceasefire", "truce", "pause", "armistice"),
+    ("release", "free", "handover", "freeing"),
+    ("deal", "agreement", "accord", "pact"),
+    ("talk", "negotiation", "negotiate", "negotiating"),
+    ("proposal", "plan", "offer", "draft", "framework", "counterproposal", "counteroffer", "initiative"),
+    ("reject", "rebuff", "dismiss", "refuse", "spurn", "snub"),
+    ("accept", "agree", "endorse"),
+    ("approve", "ratify", "greenlight", "greenlit", "okay"),
+    ("reach", "struck", "clinch", "seal"),
+    ("delay", "postpone", "defer"),
+    ("resume", "restart", "reconvene", "relaunch"),
+    ("stall", "impasse", "deadlock", "stuck", "stalemate", "snag", "standstill"),
+    ("collapse", "breakdown", "unravel", "crumble"),
+    ("delegation", "team", "negotiator"),
+    ("response", "reply", "respond", "answer"),
+    ("body", "remains", "corpse"),
+    ("extend", "extension", "prolong"),
+    ("strike", "airstrike", "bombardment", "bomb"),
+    ("suspend", "halt", "freeze", "onhold"),
+    ("israel", "israeli"),
+    ("qatar", "qatari", "doha"),
+    ("egypt", "egyptian", "cairo"),
+    ("us", "american", "washington"),
+    ("palestinian", "palestinians"),
+    ("prisoner", "detainee", "inmate"),
+    ("soldier", "troop"),
+    ("mediator", "mediation", "mediate"),
+)
+
+# Words nearly every talks headline carries: they weigh half in the similarity.
+GENERIC_WORDS: tuple[str, ...] = ("hostage", "gaza", "israel", "hamas", "ceasefire", "deal", "talk", "war")
+
+NUMBER_WORDS: dict[str, str] = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12"})
+
+_COMPOUNDS = re.compile(
+    r"\b(cease fire|counter proposal|counter offer|break down|air strike|on hold)\b|\b(?:hand|hands|handed|handing) over\b"
+)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": " ", "\u2014": " ", "-": " "})
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_WORD = re.compile(r"[a-z0-9]+")
+_DOUBLE_END = re.compile(r"([bdfgkmnprt])\1$")
+
+
+def stem(word: str) -> str:
+    """Light suffix stripping: plural s, -ed, -ing, a final e; enough to meet "frees"/"freed"/"free"."""
+    if word.isdigit() or len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "shes", "ches", "xes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) >= 6:
+        return _DOUBLE_END.sub(r"\1", word[:-3])
+    if word.endswith("ed") and len(word) >= 5:
+        return _DOUBLE_END.sub(r"\1", word[:-2])
+    # "release"/"released" and "agree"/"agreed" meet at "releas" and "agre".
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+_CANONICAL: dict[str, str] = {}
+for _group in SYNONYM_GROUPS:
+    for _word in _group:
+        _CANONICAL[stem(_word)] = stem(_group[0])
+_GENERIC: frozenset[str] = frozenset(_CANONICAL.get(stem(w), stem(w)) for w in GENERIC_WORDS)
+
+
+def _words(title: str) -> list[str]:
+    text = strip_publisher(title).translate(_APOSTROPHES).lower()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.replace("'s ", " ").replace("'", "").replace("u.s.", "us")
+    text = _THOUSANDS.sub("", text)
+    text = _COMPOUNDS.sub(lambda m: m.group(1).replace(" ", "") if m.group(1) else "handover", text)
+    return _WORD.findall(text)
+
+
+def headline_tokens(title: str) -> frozenset[str]:
+    """The comparable content of a headline: normalised, stemmed, canonical words."""
+    out: set[str] = set()
+    for word in _words(title):
+        if word in STOP_WORDS:
+            continue
+        word = NUMBER_WORDS.get(word, word)
+        stemmed = stem(word)
+        out.add(_CANONICAL.get(stemmed, stemmed))
+    return frozenset(out)
+
+
+# --- subject side and venues ------------------------------------------------------
+
+ISRAEL, GAZA_SIDE = "israel", "hamas"
+
+# Headline words naming a party to the conflict (lowercase, after normalisation).
+SIDE_WORDS: dict[str, str] = {
+    "israel": ISRAEL, "netanyahu": ISRAEL, "idf": ISRAEL, "mossad": ISRAEL, "dermer": ISRAEL,
+    "barnea": ISRAEL, "katz": ISRAEL, "gallant": ISRAEL, "herzog": ISRAEL, "shin": ISRAEL,
+    "hamas": GAZA_SIDE, "sinwar": GAZA_SIDE, "hayya": GAZA_SIDE, "haniyeh": GAZA_SIDE,
+    "jihad": GAZA_SIDE, "pij": GAZA_SIDE, "qassam": GAZA_SIDE,
+}  # fmt: skip
+# "Israeli" is a subject only when it names an institution, not in "Israeli hostages".
+ISRAELI_INSTITUTIONS: frozenset[str] = frozenset(
+    "cabinet government army military negotiators negotiating delegation team pm prime premier "
+    "forces officials official security troops minister ministers leader leaders source sources "
+    "president air navy".split()
+)
+ATTRIBUTION_VERBS: frozenset[str] = frozenset(
+    "says said say tells told claims claimed confirms confirmed announces announced reports warns warned".split()
+)
+
+# Talk venues at country level; Gaza and Israel are where the war is, never a venue.
+VENUE_COUNTRY: dict[str, str] = {
+    "doha": "qatar", "qatar": "qatar", "cairo": "egypt", "egypt": "egypt", "sharm el sheikh": "egypt",
+    "sharm el-sheikh": "egypt", "sharm": "egypt", "paris": "france", "france": "france",
+    "rome": "italy", "italy": "italy", "washington": "us", "united states": "us", "us": "us",
+    "istanbul": "turkey", "ankara": "turkey", "turkey": "turkey", "abu dhabi": "uae", "uae": "uae",
+    "oslo": "norway", "muscat": "oman", "riyadh": "saudi arabia", "amman": "jordan", "jordan": "jordan",
+}  # fmt: skip
+NOT_VENUES: frozenset[str] = frozenset(
+    "gaza, gaza strip, gaza city, rafah, khan younis, khan yunis, jabalia, nuseirat, deir al-balah, "
+    "deir el-balah, beit lahia, beit hanoun, netzarim, philadelphi, philadelphi corridor, "
+    "netzarim corridor, morag corridor, israel, tel aviv, jerusalem, west bank, ofer, "
+    "kerem shalom, re'im, reim, be'eri, kibbutz be'eri".split(", ")
+)
+
+
+def subject_side(title: str, actors: Sequence[str] = ()) -> str | None:
+    """Which party to the conflict the headline is about: the first named, with the exceptions
+    in the module docstring. None when no party, or both jointly ("Israel and Hamas agree"), lead."""
+    text = strip_publisher(title)
+    head, colon, rest = text.partition(":")
+    if colon and len(head.split()) <= 4:
+        # "Netanyahu's office: Hamas plan falls short" -- the part before the colon is the speaker.
+        side = _subject_in(_words(rest), actors)
+        if side is not None:
+            return side
+    return _subject_in(_words(text), actors)
+
+
+def _subject_in(words: list[str], actors: Sequence[str]) -> str | None:
+    named = {a.casefold() for a in actors}
+    found: list[tuple[int, str]] = []  # (position, side)
+    for i, word in enumerate(words):
+        side = SIDE_WORDS.get(word)
+        if side is None and word == "israeli" and i + 1 < len(words) and words[i + 1] in ISRAELI_INSTITUTIONS:
+            side = ISRAEL
+        if side is None and word in named:
+            side = SIDE_WORDS.get(word)
+        if side is None:
+            continue
+        if i >= 1 and words[i - 1] == "by":
+            return side  # passive voice: "... rejected by Hamas"
+        found.append((i, side))
+    if not found:
+        return None
+    first_pos, first_side = found[0]
+    following = found[1] if len(found) > 1 else None
+    if following and following[1] != first_side:
+        between = words[first_pos + 1 : following[0]]
+        if between in ([], ["and"]):
+            return None  # "Israel and Hamas agree", "Israel-Hamas truce": both sides
+        if len(between) <= 2 and between and between[0] in ATTRIBUTION_VERBS:
+            return following[1]  # "Israel says Hamas rejected ...": the speaker is not the subject
+    return first_side
+
+
+def venues(places: Sequence[str]) -> frozenset[str]:
+    out = set()
+    for place in places:
+        folded = place.casefold().strip()
+        if folded in NOT_VENUES:
+            continue
+        out.add(VENUE_COUNTRY.get(folded, folded))
+    return frozenset(out)
+
+
+# --- matching ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the matcher compares, computed once per item."""
+
+    tokens: frozenset[str]
+    numbers: frozenset[str]
+    side: str | None
+    venues: frozenset[str]
+    actors: frozenset[str]
+    signal: str
+    weight: float  # of tokens
+
+
+def features(item: StoredItem) -> Features:
+    tokens = headline_tokens(item.title)
+    return Features(
+        tokens=tokens,
+        numbers=frozenset(t for t in tokens if t.isdigit()),
+        side=subject_side(item.title, item.verdict.actors),
+        venues=venues(item.verdict.places),
+        actors=frozenset(a.casefold() for a in item.verdict.actors),
+        signal=item.verdict.signal,
+        weight=_weight(tokens),
+    )
+
+
+def _weight(tokens: frozenset[str]) -> float:
+    return len(tokens) - (1.0 - GENERIC_WEIGHT) * len(tokens & _GENERIC)
+
+
+def similarity(a: Features, b: Features) -> float:
+    """Headline similarity in [0, 1] (see the module docstring)."""
+    if not a.tokens or not b.tokens:
+        return 0.0
+    shared = a.tokens & b.tokens
+    if not shared:
+        return 0.0
+    common = _weight(shared)
+    overlap = common / min(a.weight, b.weight)
+    jaccard = common / (a.weight + b.weight - common)
+    score = (overlap + jaccard) / 2
+    if a.numbers and b.numbers and not (a.numbers & b.numbers):
+        score *= NUMBER_CONFLICT_FACTOR
+    if a.actors and b.actors and not (a.actors & b.actors):
+        score *= DISJOINT_ACTORS_FACTOR
+    return score
+
+
+def threshold_for(a: str, b: str) -> float | None:
+    """The similarity two items' signals need, or None when they can never match."""
+    if a == b:
+        return THRESHOLD if a != "none" else STRICT_THRESHOLD
+    if a == "none" or b == "none" or frozenset({a, b}) in RELATED_SIGNALS:
+        return STRICT_THRESHOLD
+    return None
+
+
+def vetoed(a: Features, b: Features) -> bool:
+    """Different developments whatever the wording: different subject sides or venues."""
+    if a.side and b.side and a.side != b.side:
+        return True
+    return bool(a.venues and b.venues and not (a.venues & b.venues))
+
+
+def match_score(a: Features, b: Features) -> float:
+    """How well two items match as the same development; 0 when they cannot."""
+    needed = _THRESHOLDS.get((a.signal, b.signal), STRICT_THRESHOLD if a.signal == b.signal else None)
+    if needed is None or vetoed(a, b):
+        return 0.0
+    score = similarity(a, b)
+    return score if score >= needed else 0.0
+
+
+_THRESHOLDS = {(a, b): threshold_for(a, b) for a in SIGNALS for b in SIGNALS}
+_COMPATIBLE = frozenset(pair for pair, needed in _THRESHOLDS.items() if needed is not None)
+
+
+# --- stories ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: int  # the id of the item that opened the story
+    lead: StoredItem  # the first report
+    first_source: str
+    first_at: datetime
+    members: tuple[StoredItem, ...]  # oldest first
+    sources: tuple[tuple[str, int], ...]  # (feed, whole minutes after the first report), first reporter first
+    signal: str
+    confirmations: int  # distinct feeds
+    last_at: datetime | None = None  # the newest member's time
+
+    @property
+    def title(self) -> str:
+        return self.lead.title
+
+    @property
+    def link(self) -> str:
+        return self.lead.link or next((m.link for m in self.members if m.link), "")
+
+    @property
+    def item_ids(self) -> tuple[int, ...]:
+        return tuple(m.id for m in self.members)
+
+    @property
+    def read(self) -> bool:
+        return all(m.read for m in self.members)
+
+    @property
+    def starred(self) -> bool:
+        return any(m.starred for m in self.members)
+
+
+def _member_order(item: StoredItem) -> tuple:
+    return (item.published, item.id)
+
+
+def build_story(story_id: int, members: Iterable[StoredItem]) -> Story:
+    ordered = tuple(sorted(members, key=_member_order))
+    lead = ordered[0]
+    first_seen_feed: dict[str, StoredItem] = {}
+    for member in ordered:
+        first_seen_feed.setdefault(member.feed, member)
+    sources = tuple(
+        (feed, int((item.published - lead.published).total_seconds() // 60))
+        for feed, item in sorted(first_seen_feed.items(), key=lambda kv: (_member_order(kv[1]), kv[0]))
+    )
+    return Story(
+        id=story_id,
+        lead=lead,
+        first_source=lead.feed,
+        first_at=lead.published,
+        members=ordered,
+        sources=sources,
+        signal=majority_signal(ordered),
+        confirmations=len(sources),
+        last_at=ordered[-1].published,
+    )
+
+
+def majority_signal(members: Sequence[StoredItem]) -> str:
+    """Members in time order, the lead first (see the module docstring for the rule)."""
+    counts: dict[str, int] = {}
+    for member in members:
+        if member.signal != "none":
+            counts[member.signal] = counts.get(member.signal, 0) + 1
+    if not counts:
+        return "none"
+    best = max(counts.values())
+    tied = {signal for signal, count in counts.items() if count == best}
+    for member in members:  # the lead first, then by time
+        if member.signal in tied:
+            return member.signal
+    raise AssertionError("unreachable")
+
+
+# A big story is compared through its lead and its latest members only: enough
+# to catch the wording of the day, and it keeps a 50-member story as cheap as
+# a small one.
+COMPARED_MEMBERS = 8
+
+
+class _OpenStory:
+    __slots__ = ("id", "members", "features", "lead_features", "first_at", "snapshot", "tokens", "signals")
+
+    def __init__(self, item: StoredItem, feats: Features):
+        self.id = item.id
+        self.tokens: set[str] = set(feats.tokens)  # every member's: a cheap "cannot match" test
+        self.signals: set[str] = {feats.signal}
+        self.members: list[StoredItem] = [item]
+        self.features: list[Features] = [feats]
+        self.lead_features = feats
+        self.first_at = item.published
+        self.snapshot = build_story(item.id, self.members)
+
+    def add(self, item: StoredItem, feats: Features) -> Story:
+        self.members.append(item)
+        self.features.append(feats)
+        self.tokens |= feats.tokens
+        self.signals.add(feats.signal)
+        if _member_order(item) < _member_order(self.snapshot.lead):
+            self.lead_features = feats
+            self.first_at = item.published
+        self.snapshot = build_story(self.id, self.members)
+        return self.snapshot
+
+    def compared(self) -> list[Features]:
+        if len(self.features) <= COMPARED_MEMBERS:
+            return self.features
+        return [self.lead_features, *self.features[-(COMPARED_MEMBERS - 1) :]]
+
+
+def story_order(items: Iterable[StoredItem]) -> list[StoredItem]:
+    """The order ``group`` feeds items in: published, then first seen, feed, id."""
+    return sorted(items, key=lambda i: (i.published, i.first_seen, i.feed, i.id))
+
+
+class StoryIndex:
+    """Incremental story grouping; see the module docstring for the rules."""
+
+    def __init__(self, *, window: timedelta = WINDOW):
+        self.window = window
+        self._stories: dict[int, _OpenStory] = {}
+        self._story_of_item: dict[int, int] = {}
+        self._starts: list[tuple[datetime, int]] = []  # (first_at, story id), sorted: the window lookup
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def add(self, item: StoredItem) -> Story | None:
+        """Put one item in its story and return that story; None for an irrelevant item.
+
+        Adding an item that is already in a story returns that story unchanged.
+        """
+        if not item.relevant:
+            return None
+        known = self._story_of_item.get(item.id)
+        if known is not None:
+            return self._stories[known].snapshot
+        feats = features(item)
+        story = self._best_story(item, feats)
+        if story is None:
+            story = _OpenStory(item, feats)
+            self._stories[story.id] = story
+            insort(self._starts, (story.first_at, story.id))
+            result = story.snapshot
+        else:
+            before = story.first_at
+            result = story.add(item, feats)
+            if story.first_at != before:  # a late, older report became the lead
+                self._starts.remove((before, story.id))
+                insort(self._starts, (story.first_at, story.id))
+        self._story_of_item[item.id] = story.id
+        return result
+
+    def group(self, items: Iterable[StoredItem]) -> list[Story]:
+        """Add many items (in ``story_order``) and return every story, newest first."""
+        for item in story_order(items):
+            self.add(item)
+        return self.stories()
+
+    def stories(self) -> list[Story]:
+        """Every story, newest first report first."""
+        snapshots = [s.snapshot for s in self._stories.values()]
+        snapshots.sort(key=lambda s: (s.first_at, s.id), reverse=True)
+        return snapshots
+
+    def story_of(self, item_id: int) -> Story | None:
+        story_id = self._story_of_item.get(item_id)
+        return None if story_id is None else self._stories[story_id].snapshot
+
+    def get(self, story_id: int) -> Story | None:
+        story = self._stories.get(story_id)
+        return None if story is None else story.snapshot
+
+    def _best_story(self, item: StoredItem, feats: Features) -> _OpenStory | None:
+        low = bisect_left(self._starts, (item.published - self.window, -1))
+        high = bisect_right(self._starts, (item.published + self.window, float("inf")))
+        best: tuple | None = None
+        best_story: _OpenStory | None = None
+        for first_at, story_id in self._starts[low:high]:  # sorted: deterministic
+            story = self._stories[story_id]
+            if story.tokens.isdisjoint(feats.tokens) or vetoed(feats, story.lead_features):
+                continue
+            if not any((feats.signal, signal) in _COMPATIBLE for signal in story.signals):
+                continue
+            score = max(match_score(feats, other) for other in story.compared())
+            if score <= 0.0:
+                continue
+            rank = (-score, first_at, story_id)
+            if best is None or rank < best:
+                best, best_story = rank, story
+        return best_story
+
+
+def group_stories(items: Iterable[StoredItem], *, window: timedelta = WINDOW) -> list[Story]:
+    """Stories of ``items`` (relevant ones), newest first; independent of the input order."""
+    return StoryIndex(window=window).group(items)
