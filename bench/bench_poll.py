@@ -199,6 +199,7 @@ def main() -> int:
     parser.add_argument("--compare-pools", action="store_true", help="also time thread vs process parse pools")
     args = parser.parse_args()
 
+    print(machine_note())
     farm = FarmProcess(args.feeds, args.items, args.hosts)
     print(f"farm: {len(farm.urls)} feeds x {args.items} items on {args.hosts} loopback hosts, "
           f"{farm.bytes / 2**20:.1f} MiB of XML")
@@ -256,6 +257,19 @@ def run_all(args, farm: FarmProcess, tmp: Path) -> int:
                   f"{med([r['cold_stall_ms'] for r in runs]):.0f} ms "
                   + fmt([r["cold_stall_ms"] / 1000 for r in runs]) + " s")
     return 0
+
+
+def machine_note() -> str:
+    """Load and raw single-core speed, so figures from a busy shared box can be read fairly."""
+    started = time.process_time()
+    sum(range(10**7))
+    spin = time.process_time() - started
+    try:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    return (f"machine: {os.cpu_count()} cpus, load average {load}; "
+            f"sum(range(10**7)) took {spin:.2f} s of CPU (about 0.15 s on an idle modern core)")
 
 
 def med(values: list[float]) -> float:

@@ -479,3 +479,24 @@ async def test_process_pool_parses_and_classifies(feed_server, make_poller, stor
     summary = await poller.poll_once()
     assert [r.new_items for r in summary.results] == [3, 3, 3]
     assert store.item_count() == 9
+
+
+async def test_a_failing_store_is_reported_not_swallowed(feed_server, make_poller, store):
+    from tui.store import StoreError
+
+    class FailingStates:
+        """The real store, except that saving feed state fails (disk full, say)."""
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def save_feed_state(self, state):
+            raise StoreError("poll.db: disk full")
+
+        def save_feed_states(self, states):
+            raise StoreError("poll.db: disk full")
+
+    url = feed_server.route("/f", body=rss(*ITEMS))
+    poller = make_poller(make_config(("f", url)), store=FailingStates())
+    with pytest.raises(StoreError, match="disk full"):
+        await poller.poll_once()

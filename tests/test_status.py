@@ -662,6 +662,16 @@ def test_properties_of_any_history(claims, now_hours, seed):
         assert status.state == TalksState.QUIET and status.since is None
     assert [e.published for e in status.evidence] == sorted((e.published for e in status.evidence), reverse=True)
     assert (status.state == TalksState.QUIET) == (status.evidence == ())
+    supporting = {
+        TalksState.DEAL_IN_EFFECT: {"deal", "release"},
+        TalksState.RELEASES_UNDER_WAY: {"release"},
+        TalksState.ACTIVE_TALKS: {"progress", "proposal"},
+        TalksState.PROPOSAL_PENDING: {"proposal"},
+        TalksState.STALLED: {"stalled", "collapse"},
+        TalksState.COLLAPSED: {"collapse"},
+        TalksState.QUIET: set(),
+    }[status.state]
+    assert {e.verdict.signal for e in status.evidence} <= supporting
     assert 1 <= status.confidence or status.state == TalksState.QUIET
     in_window = [i for i in items if -FUTURE_SKEW <= (now - i.published).total_seconds() < 30 * 86400]
     assert sum(status.daily) == len(in_window)  # up to 1 h ahead counts as now

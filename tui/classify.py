@@ -49,10 +49,11 @@ if TYPE_CHECKING:  # tui.config is not needed at run time: a topic is duck-typed
 
 __all__ = ["Classifier", "classify", "normalise", "strip_publisher", "tokenise"]
 
-# Inputs beyond this are cut: no headline or summary needs more, and it keeps
-# a hostile 10 MB "summary" from costing more than a normal item.
+# Inputs beyond this are cut: no headline needs more, a summary's news is in its
+# lede (the first two or three sentences; later paragraphs of a full article only
+# add noise), and a hostile 10 MB "summary" costs no more than a normal item.
 MAX_TITLE_CHARS = 1_000
-MAX_SUMMARY_CHARS = 4_000
+MAX_SUMMARY_CHARS = 700
 
 _PUNCT = str.maketrans(
     {
@@ -65,13 +66,12 @@ _PUNCT = str.maketrans(
 _POSSESSIVE = re.compile(r"'s\b")
 _WORD = re.compile(r"[^\W_]+")
 # Spellings that the press writes both joined and apart; the rules use the joined form.
-_COMPOUNDS = re.compile(r"\b(?:cease fire|counter proposal|counter offer|hand over|hostage taking)\b")
+_COMPOUNDS = re.compile(r"\b(?:cease fire|counter proposal|counter offer|hand over)\b")
 _COMPOUND_FORM = {
     "cease fire": "ceasefire",
     "counter proposal": "counterproposal",
     "counter offer": "counteroffer",
     "hand over": "handover",
-    "hostage taking": "hostagetaking",
 }
 # "Title words - Publisher Name" (Google News), also with "|" or an en/em dash.
 _SUFFIX = re.compile(r"^(?P<head>.*\S)\s+[-|\u2013\u2014]\s+(?P<tail>[^-|\u2013\u2014]{1,60})$", re.S)
@@ -79,6 +79,8 @@ _SUFFIX = re.compile(r"^(?P<head>.*\S)\s+[-|\u2013\u2014]\s+(?P<tail>[^-|\u2013\
 
 def strip_publisher(title: str) -> str:
     """Drop a trailing " - Publisher" when what remains still looks like a headline."""
+    if " -" not in title and " |" not in title and "\u2013" not in title and "\u2014" not in title:
+        return title  # most titles: skip the regex
     match = _SUFFIX.match(title)
     if not match:
         return title
@@ -90,17 +92,21 @@ def strip_publisher(title: str) -> str:
     return title
 
 
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
-_COMPOUND_HEADS = frozenset(("cease", "counter", "hand", "hostage"))
+# ASCII fast path on bytes: every byte that is not a letter or digit becomes a space
+# (in C, via bytes.translate), apostrophes vanish ("don't" -> "dont").
+_ASCII_SEPARATORS = bytes(c for c in range(256) if not (c < 128 and chr(c).isalnum()))
+_ASCII_TABLE = bytes.maketrans(_ASCII_SEPARATORS, b" " * len(_ASCII_SEPARATORS))
+_POSSESSIVE_BYTES = re.compile(rb"'s\b")
+_COMPOUND_HEADS = frozenset(("cease", "counter", "hand"))
 
 
 def tokenise(text: str) -> list[str]:
     """Lowercase words: the form every rule phrase is matched in."""
     if text.isascii():  # the common case, on a fast path
-        text = text.lower()
-        if "'" in text or "`" in text:
-            text = _POSSESSIVE.sub("", text.replace("`", "'")).replace("'", "")
-        tokens = _ASCII_WORD.findall(text)
+        raw = text.encode("ascii").lower()
+        if b"'" in raw or b"`" in raw:
+            raw = _POSSESSIVE_BYTES.sub(b"", raw.replace(b"`", b"'"))
+        tokens = raw.translate(_ASCII_TABLE, b"'").decode("ascii").split()
     else:
         text = text.translate(_PUNCT).lower()
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -119,7 +125,7 @@ def split_kicker(title: str) -> tuple[str, str]:
     """("Hostage deal", "Hamas frees three") for "Hostage deal: Hamas frees three"; ("", title)
     when there is no short kicker. A kicker is usually a label, so only an event verb in
     it ("Deal reached: ...") may lead the headline."""
-    match = _KICKER.match(title)
+    match = _KICKER.match(title) if ":" in title else None
     if match and len(match.group("kicker").split()) <= 4 and len(match.group("rest").split()) >= 3:
         return match.group("kicker"), match.group("rest")
     return "", title
@@ -140,12 +146,21 @@ def expand(pattern: str, variables: dict[str, str] | None = None) -> list[str]:
     """Expand the rule mini-syntax: "(a|b|)" alternation groups, the empty branch meaning optional,
     and "{NAME}" variables (each itself one group).
 
-    "hostage(s|) (freed|released)" -> 4 phrases. The result is normalised like text.
+    "hostage(s|) (freed|released)" -> 4 phrases; "~" is any one word. The result is
+    normalised like text.
     """
     if variables:
         pattern = _VAR.sub(lambda m: variables[m.group(1)], pattern)
+    pattern = pattern.replace("~", f" {WILDCARD} ")
     parts = re.split(r"(\([^()]*\))", pattern)
     choices = [p[1:-1].split("|") if p.startswith("(") and p.endswith(")") else [p] for p in parts]
+    # Groups that sit between whole words ("(the |)fighting" too) can be normalised once
+    # per variant rather than once per combination: loading stays fast with big products.
+    glued = re.search(r"[^\W_][(]|[)][^\W_]", pattern) is not None
+    if not glued:
+        words = [[" ".join(tokenise(c)) for c in options] for options in choices]
+        out = [" ".join(w for w in combo if w) for combo in product(*words)]
+        return [phrase for phrase in out if phrase]
     out = []
     for combo in product(*choices):
         phrase = normalise("".join(combo))
@@ -154,74 +169,80 @@ def expand(pattern: str, variables: dict[str, str] | None = None) -> list[str]:
     return out
 
 
-_OWN = ""  # key of a trie node's own entry; never a token
+# "~" in a rule phrase stands for any one word ("ending ~ truce": "ending two-month
+# truce" is "ending two month truce", so use "(~ |~ ~ |)" for up to two). An exact word
+# is tried first and there is no backtracking, so keep wildcards after specific words.
+WILDCARD = "wildcard0"
 
 
 class PhraseIndex:
     """Finds rule phrases in a token list: leftmost, then longest, non-overlapping.
 
-    A word-level trie of dicts: a word that starts no phrase costs one dict lookup,
-    and each further word of a phrase one more. Far cheaper to build than one regex
-    of tens of thousands of alternatives, and fast to scan. One index holds two
-    independent layers (context and signal) so a text is walked once; each layer
-    keeps its own leftmost-longest, non-overlapping matches."""
+    A word-level trie: a word that starts no phrase costs one dict lookup, each further
+    word of a phrase one more. Far cheaper to build than one regex of tens of thousands
+    of alternatives, and fast to scan. One index holds two independent layers (context
+    and signal) so a text is walked once; each layer keeps its own leftmost-longest,
+    non-overlapping matches. A node is (context value, signal value, children or None)."""
 
     __slots__ = ("_root",)
 
     def __init__(self, entries: dict[str, tuple[Any, Any]]):
         # phrase -> (context value or None, signal value or None)
-        root: dict[str, Any] = {}
+        tree: dict[str, Any] = {}
         for phrase, entry in entries.items():
-            node = root
+            node = tree
             for word in phrase.split(" "):
                 node = node.setdefault(word, {})
-            node[_OWN] = entry
-        self._root = root
+            node[""] = entry
 
-    def scan(self, tokens: list[str]) -> tuple[list[tuple[int, int, Any]], list[tuple[int, int, Any]]]:
-        """([(start, end, context value)], [(start, end, signal value)]), token indices."""
-        ctx_out: list[tuple[int, int, Any]] = []
+        def freeze(node: dict[str, Any]) -> tuple[Any, Any, dict[str, Any] | None]:
+            ctx, sig = node.get("", (None, None))
+            kids = {word: freeze(child) for word, child in node.items() if word}
+            return (ctx, sig, kids or None)
+
+        self._root = {word: freeze(child) for word, child in tree.items()}
+
+    def scan(self, tokens: list[str]) -> tuple[list[Any], list[tuple[int, int, Any]]]:
+        """([context value], [(start, end, signal value)]), in text order, token indices."""
+        ctx_out: list[Any] = []
         sig_out: list[tuple[int, int, Any]] = []
         ctx_next = sig_next = 0
         n = len(tokens)
         get = self._root.get
         for i, word in enumerate(tokens):
             node = get(word)
-            if node is None or (i < ctx_next and i < sig_next):
+            if node is None:
                 continue
-            ctx_best = sig_best = None
-            entry = node.get(_OWN)
-            if entry is not None:
-                if entry[0] is not None:
-                    ctx_best = (i, i + 1, entry[0])
-                if entry[1] is not None:
-                    sig_best = (i, i + 1, entry[1])
-                if len(node) == 1:  # a one-word phrase and nothing longer: the common case
-                    if ctx_best is not None and i >= ctx_next:
-                        ctx_out.append(ctx_best)
-                        ctx_next = i + 1
-                    if sig_best is not None and i >= sig_next:
-                        sig_out.append(sig_best)
-                        sig_next = i + 1
-                    continue
+            ctx, sig, kids = node
+            if kids is None:  # a one-word phrase and nothing longer: the common case
+                if ctx is not None and i >= ctx_next:
+                    ctx_out.append(ctx)
+                    ctx_next = i + 1
+                if sig is not None and i >= sig_next:
+                    sig_out.append((i, i + 1, sig))
+                    sig_next = i + 1
+                continue
+            if i < ctx_next and i < sig_next:
+                continue
+            ctx_end = i + 1 if ctx is not None else 0
+            sig_end = i + 1 if sig is not None else 0
             j = i + 1
-            while j < n:
-                node = node.get(tokens[j])
+            while kids is not None and j < n:
+                node = kids.get(tokens[j]) or kids.get(WILDCARD)
                 if node is None:
                     break
                 j += 1
-                entry = node.get(_OWN)
-                if entry is not None:
-                    if entry[0] is not None:
-                        ctx_best = (i, j, entry[0])
-                    if entry[1] is not None:
-                        sig_best = (i, j, entry[1])
-            if ctx_best is not None and i >= ctx_next:
-                ctx_out.append(ctx_best)
-                ctx_next = ctx_best[1]
-            if sig_best is not None and i >= sig_next:
-                sig_out.append(sig_best)
-                sig_next = sig_best[1]
+                c, g, kids = node
+                if c is not None:
+                    ctx, ctx_end = c, j
+                if g is not None:
+                    sig, sig_end = g, j
+            if ctx_end and i >= ctx_next:
+                ctx_out.append(ctx)
+                ctx_next = ctx_end
+            if sig_end and i >= sig_next:
+                sig_out.append((i, sig_end, sig))
+                sig_next = sig_end
         return ctx_out, sig_out
 
 
@@ -276,8 +297,10 @@ def _note(rule: ContextRule, sub: str) -> str:
 
 
 # What one context phrase contributes, folded at load time so the hot loop does a few
-# max() calls per match: (hostage, talks, negative, anchors, actors, places, notes).
-ContextSummary = tuple[float, float, float, tuple[tuple[str, float], ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+# comparisons per match: (hostage, talks, negative, (anchors, actors, places) or None, notes).
+ContextSummary = tuple[
+    float, float, float, tuple[tuple[tuple[str, float], ...], tuple[str, ...], tuple[str, ...]] | None, tuple[str, ...]
+]
 
 
 def _summarise(effects: list[Effect]) -> ContextSummary:
@@ -306,7 +329,8 @@ def _summarise(effects: list[Effect]) -> ContextSummary:
             continue
         if line not in notes:
             notes.append(line)
-    return (hostage, talks, negative, tuple(anchors.items()), tuple(actors), tuple(places), tuple(notes))
+    extras = (tuple(anchors.items()), tuple(actors), tuple(places)) if anchors or actors or places else None
+    return (hostage, talks, negative, extras, tuple(notes))
 
 
 def build_rules(data: dict[str, Any]) -> Rules:
@@ -330,7 +354,8 @@ def build_rules(data: dict[str, Any]) -> Rules:
             add(entry["terms"], rule)
 
     # A phrase carries the effects of every rule phrase inside it ("gaza hostages" ->
-    # anchor "gaza" + hostage "hostages"), because a scan reports only the longest match.
+    # anchor "gaza" + hostage "hostages"), because a scan reports only the longest match;
+    # negatives excepted, which only fire on their own words.
     entries: dict[str, list[Any]] = {}
     for phrase, rules_here in own.items():
         words = phrase.split(" ")
@@ -343,6 +368,8 @@ def build_rules(data: dict[str, Any]) -> Rules:
                 for j in range(i + 1, len(words) + 1):
                     sub = " ".join(words[i:j])
                     for rule in own.get(sub, ()):
+                        if rule.kind == "negative" and sub != phrase:
+                            continue  # "Russian-Israeli hostage" is not a Russia story
                         effect = (_KINDS[rule.kind], rule.weight, rule.group, rule.anchor_group,
                                   rule.anchor_weight, _note(rule, sub))
                         if effect not in effects:
@@ -394,11 +421,6 @@ _KICKER_DEMOTION = 100_000  # a weak cue in a kicker ranks after every cue of th
 Cue = tuple[int, int, str, list[str], int, int]
 
 
-def _better(cue: Cue, best: Cue | None) -> bool:
-    """Higher tier wins; within a tier the earlier cue (what the headline leads with)."""
-    return best is None or cue[0] > best[0] or (cue[0] == best[0] and cue[1] < best[1])
-
-
 class Classifier:
     """Applies the packaged rules, tuned by the user's ``[topic]`` (include, exclude, min_score)."""
 
@@ -414,7 +436,7 @@ class Classifier:
                 phrase = normalise(str(term))
                 if phrase:
                     self._user.setdefault(phrase, kind)
-        self._user_index = PhraseIndex({p: (k, None) for p, k in self._user.items()}) if self._user else None
+        self._user_index = PhraseIndex({p: ((k, p), None) for p, k in self._user.items()}) if self._user else None
 
     def classify(self, title: str, summary: str = "") -> Verdict:
         try:
@@ -432,6 +454,10 @@ class Classifier:
         title_tokens = kicker_tokens + tokenise(headline)
         kicker_end = len(kicker_tokens)
         summary_tokens = tokenise(summary[:MAX_SUMMARY_CHARS])
+        # Google News repeats the headline as the summary: scan it once.
+        head = len(title_tokens) - kicker_end
+        if head and summary_tokens[:head] == title_tokens[kicker_end:]:
+            del summary_tokens[:head]
         title_end = len(title_tokens)
         parts = ((True, 0, title_tokens), (False, title_end, summary_tokens))
 
@@ -444,11 +470,13 @@ class Classifier:
         best_title: Cue | None = None
         best_summary: Cue | None = None
         signal_topic = event_topic = 0.0
+        scan = rules.index.scan
+        summary_negative_factor = rules.summary_negative_factor
         for in_title, offset, tokens in parts:
             if not tokens:
                 continue
-            ctx_hits, sig_hits = rules.index.scan(tokens)
-            for _, _, (h, tk, neg, anc, act, plc, lines) in ctx_hits:
+            ctx_hits, sig_hits = scan(tokens)
+            for h, tk, neg, extras, lines in ctx_hits:
                 if h > hostage:
                     hostage = h
                 if tk > talks:
@@ -457,42 +485,50 @@ class Classifier:
                     # The strongest negative counts, not their sum: a Ukraine story says
                     # "Russia", "Kyiv" and "Putin", and is no more off-topic for it.
                     if not in_title:
-                        neg *= rules.summary_negative_factor
+                        neg *= summary_negative_factor
                     if neg > negative:
                         negative = neg
-                for group, weight in anc:
-                    if weight > anchors.get(group, 0.0):
-                        anchors[group] = weight
-                for name in act:
-                    if name not in actors:
-                        actors.append(name)
-                for name in plc:
-                    if name not in places:
-                        places.append(name)
+                if extras is not None:
+                    anc, act, plc = extras
+                    for group, weight in anc:
+                        if weight > anchors.get(group, 0.0):
+                            anchors[group] = weight
+                    for name in act:
+                        if name not in actors:
+                            actors.append(name)
+                    for name in plc:
+                        if name not in places:
+                            places.append(name)
                 if lines:
                     notes.extend(lines)
             for pos, end, rule in sig_hits:
-                if not rule.signal:
+                signal = rule.signal
+                if not signal:  # a mask
                     continue
-                if rule.topic > signal_topic:
-                    signal_topic = rule.topic
-                if rule.signal in _EVENT_SIGNALS and rule.topic > event_topic:
-                    event_topic = rule.topic
-                if in_title and pos < kicker_end and rule.tier < 3:
+                topic_weight = rule.topic
+                if topic_weight > signal_topic:
+                    signal_topic = topic_weight
+                if topic_weight > event_topic and signal in _EVENT_SIGNALS:
+                    event_topic = topic_weight
+                tier = rule.tier
+                start = pos
+                if in_title and pos < kicker_end and tier < 3:
                     pos += _KICKER_DEMOTION
-                cue = (rule.tier, offset + pos, rule.signal, tokens, pos, end)
-                if in_title:
-                    if _better(cue, best_title):
+                pos += offset
+                best = best_title if in_title else best_summary
+                # Higher tier wins; within a tier the earlier cue (what the headline leads with).
+                if best is None or tier > best[0] or (tier == best[0] and pos < best[1]):
+                    cue = (tier, pos, signal, tokens, start, end)
+                    if in_title:
                         best_title = cue
-                elif _better(cue, best_summary):
-                    best_summary = cue
+                    else:
+                        best_summary = cue
 
         include_score = 0.0
         vetoed = False
         if self._user_index is not None:
             for _, _, tokens in parts:
-                for start, end, kind in self._user_index.scan(tokens)[0]:
-                    phrase = " ".join(tokens[start:end])
+                for kind, phrase in self._user_index.scan(tokens)[0]:
                     if kind == "exclude":
                         vetoed = True
                     else:

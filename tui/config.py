@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from . import PROJECT_URL, __version__
-from .alerts import CHANNELS, DEFAULT_CHANNELS, QUIET_HOURS_FORM, STATES, AlertRule, parse_quiet_hours
+from .alerts import CHANNELS, DEFAULT_CHANNELS, STATES, AlertRule, parse_quiet_hours
 from .models import SIGNALS
 
 APP_NAME = "talkwatch"

@@ -60,6 +60,27 @@ class FetchResult:
         return self.error is None
 
 
+def import_httpx():
+    """`import httpx`, minus httpx's own command-line tool.
+
+    httpx/__init__ tries `from ._main import main`, which drags in rich and click
+    (~80 ms here, a good part of `talkwatch poll`'s start-up) and falls back to a
+    stub on ImportError. A None entry in sys.modules makes that import fail at
+    once; it is removed again, so an explicit `import httpx._main` still works."""
+    import sys
+
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None
+        try:
+            import httpx
+        finally:
+            if sys.modules.get("httpx._main", False) is None:
+                del sys.modules["httpx._main"]
+    import httpx
+
+    return httpx
+
+
 def _remember_missing_sniffio() -> None:
     """httpcore tries `import sniffio` on every request; without it installed, each
     failed import walks sys.path again (~4 ms a request here, 6 lookups each).
@@ -85,7 +106,7 @@ class _DiscardingCookieJar(CookieJar):
 def make_client(settings: Settings, *, transport=None, verify=True) -> httpx.AsyncClient:
     """The shared polite client. `verify` may be a ready ssl.SSLContext, so a caller
     that makes many clients does not load the CA bundle for each one."""
-    import httpx
+    httpx = import_httpx()
 
     _remember_missing_sniffio()
     connect = min(CONNECT_TIMEOUT, settings.timeout)
@@ -348,7 +369,7 @@ def http_error_text(status: int) -> str:
 
 def describe_exception(exc: BaseException) -> str:
     """A person-readable sentence for a transport failure (httpx or OS level)."""
-    import httpx
+    httpx = import_httpx()
 
     cause = _root_os_error(exc)
     if isinstance(exc, httpx.ConnectTimeout):

@@ -157,7 +157,7 @@ def safe_link(value: str | None) -> str:
 
 def _entry_time(entry, now: datetime) -> datetime:
     for field in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(field)
+        parsed = dict.get(entry, field)  # plain dict lookup: skips feedparser's deprecated key aliasing
         if not parsed:
             continue
         try:
@@ -265,8 +265,7 @@ def parse_feed(body: bytes, *, feed: str, url: str, content_type: str | None, no
         summary = clean_text(_entry_summary(entry), max_len=SUMMARY_MAX)
         if not title:
             title = _cap(summary, 200)
-        raw_link = entry.get("link") or ""
-        link = safe_link(urljoin(url, raw_link.strip())) if isinstance(raw_link, str) and raw_link.strip() else ""
+        link = _entry_link(entry, url)
         key = _entry_key(entry, link, title, summary)
         if key in seen:  # duplicate guid in one document: the first (usually newest) wins
             continue
@@ -289,6 +288,18 @@ def parse_feed(body: bytes, *, feed: str, url: str, content_type: str | None, no
         warning=warning,
         ttl_seconds=_ttl_seconds(meta),
     )
+
+
+def _entry_link(entry, feed_url: str) -> str:
+    raw = entry.get("link")
+    if not isinstance(raw, str) or not raw.strip():
+        return ""
+    raw = raw.strip()
+    if raw == entry.get("id") and not urlsplit(raw).scheme:
+        # feedparser copied a bare guid such as "story-123" into the link;
+        # resolving it against the feed URL would invent a page.
+        return ""
+    return safe_link(urljoin(feed_url, raw))
 
 
 def _entry_summary(entry) -> str:

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tui.fetch import FetchResult, fetch, make_client
+from tui.fetch import FetchResult, fetch, import_httpx, make_client
 from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, PollSummary, Verdict, utc_now
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ FLOOR_CAP = 3600.0  # a feed's <ttl>/max-age may slow us down, but not beyond an
 BACKOFF_CAP = 3600.0
 JITTER = 0.10  # +/- on the success interval
 BACKOFF_JITTER = 0.20  # backoff delay is drawn from [1 - this, 1] x the exponential step
+RETRY_AFTER_CAP = 86400.0
 MIN_WAIT = 0.5  # run(): never spin faster than this between cycles
 
 
@@ -170,7 +171,7 @@ def _start_parse_pool(kind: str) -> Executor:
             for job in [pool.submit(_warm_worker) for _ in range(pool._max_workers)]:
                 job.result()
         return pool
-    except (OSError, ImportError, BrokenExecutor) as exc:  # no semaphores, no /dev/shm...
+    except (OSError, ImportError, RuntimeError, BrokenExecutor) as exc:  # no /dev/shm, unguarded __main__...
         log.warning("cannot start parse processes (%s); parsing in threads", exc)
         return make_parse_pool("thread")
 
@@ -298,16 +299,17 @@ class Poller:
         for client in self._old_clients:
             await client.aclose()
         self._old_clients.clear()
-        due = [spec for spec in self._specs.values() if self._is_due(spec, started_at, force)]
+        # Snapshot (spec, state) now: a reconfigure during the cycle must not pull
+        # a state out from under a fetch in flight.
+        due = [(spec, self._states[spec.name]) for spec in self._specs.values() if self._is_due(spec, started_at, force)]
         settings = self._config.settings
         limit = asyncio.Semaphore(max(1, settings.concurrency))
         per_host: dict[str, asyncio.Semaphore] = {}
         results: dict[str, FeedPollResult] = {}
-        pending_states: list[FeedState] = []
         total = len(due)
+        saver = _StateSaver(self._store, self._write)
 
-        async def one(spec: FeedSpec) -> None:
-            state = self._states[spec.name]
+        async def one(spec: FeedSpec, state: FeedState) -> None:
             host = host_of(state.url)
             host_limit = per_host.setdefault(host, asyncio.Semaphore(max(1, settings.per_host)))
             try:
@@ -321,7 +323,7 @@ class Poller:
                 result, new_state = self._internal_error(spec, state, exc)
             if new_state is not state and self._specs.get(spec.name) is spec:
                 self._states[spec.name] = new_state
-                pending_states.append(new_state)
+                saver.add(new_state)
             results[spec.name] = result
             if self._on_result is not None:
                 try:
@@ -330,14 +332,11 @@ class Poller:
                     log.exception("on_result hook failed")
 
         try:
-            await asyncio.gather(*(one(spec) for spec in due))
+            await asyncio.gather(*(one(spec, state) for spec, state in due))
         finally:
-            # One writer job for the whole cycle's feed states: 200 tiny
-            # transactions would cost more than the 304s themselves.
-            if pending_states:
-                await self._write(_save_states, self._store, list(pending_states))
+            await saver.drain()
         return PollSummary(
-            results=tuple(results[spec.name] for spec in due if spec.name in results),
+            results=tuple(results[spec.name] for spec, _ in due if spec.name in results),
             started_at=started_at,
             elapsed_ms=(time.perf_counter() - t0) * 1000.0,
         )
@@ -373,9 +372,7 @@ class Poller:
         client = self._clients.get(host)
         if client is None:
             if self._ssl_context is None:
-                import httpx
-
-                self._ssl_context = httpx.create_ssl_context()
+                self._ssl_context = import_httpx().create_ssl_context()
             client = make_client(self._config.settings, transport=self._transport, verify=self._ssl_context)
             self._clients[host] = client
         return client
@@ -455,10 +452,12 @@ class Poller:
             return self._result(spec, new_state, fetched), new_state
         next_check = now + timedelta(seconds=backoff_delay(interval, failures, self.rng))
         if fetched.retry_after is not None and fetched.retry_after > now:
+            # Honoured, within reason: a misconfigured server must not silence a feed for a year.
+            until = min(fetched.retry_after, now + timedelta(seconds=RETRY_AFTER_CAP))
             host = host_of(state.url)
-            self._host_blocked[host] = max(fetched.retry_after, self._host_blocked.get(host, fetched.retry_after))
-            next_check = fetched.retry_after
-            error = f"{error}: the host asked us to retry after {_hhmm(fetched.retry_after)}"
+            self._host_blocked[host] = max(until, self._host_blocked.get(host, until))
+            next_check = until
+            error = f"{error}: the host asked us to retry after {_hhmm(until)}"
         new_state = dataclasses.replace(
             state, outcome=FeedOutcome.ERROR, last_error=error, failures=failures,
             next_check_at=next_check, **common,
@@ -556,6 +555,43 @@ class _DigestJob:
             self.body, self.old_hash, feed=self.feed, url=self.url,
             content_type=self.content_type, now=self.now, topic=self.topic,
         )
+
+
+class _StateSaver:
+    """Feed states go to the writer thread in batches, while the cycle goes on.
+
+    One writer job per feed would queue 200 tiny jobs behind each other; one job
+    at the end would add its whole duration to the cycle. Instead, whatever has
+    accumulated is written whenever the writer is free, and `drain` writes the rest."""
+
+    def __init__(self, store, write):
+        self._store = store
+        self._write = write
+        self._pending: list[FeedState] = []
+        self._task: asyncio.Task | None = None
+
+    def add(self, state: FeedState) -> None:
+        self._pending.append(state)
+        if self._task is not None and self._task.done():
+            if self._task.cancelled() or self._task.exception() is not None:
+                return  # the store is failing: drain() raises it
+            self._task = None
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            await self._write(_save_states, self._store, batch)
+
+    async def drain(self) -> None:
+        try:
+            if self._task is not None:
+                await self._task  # re-raises a store failure
+        finally:
+            self._task = None
+        if self._pending:
+            await self._flush()
 
 
 def _save_states(store, states: list[FeedState]) -> None:

@@ -199,12 +199,13 @@ NOT_VENUES: frozenset[str] = frozenset(
 # A phrase containing this is the classifier's explicit evidence of a collapse.
 EXPLICIT_COLLAPSE_STEM = "collaps"
 
-_SIGNAL_STATE = {
-    "progress": TalksState.ACTIVE_TALKS,
-    "proposal": TalksState.PROPOSAL_PENDING,
-    "stalled": TalksState.STALLED,
+_POS, _NEG = 0, 1  # the two camps of the contest rule
+# What a talks signal other than collapse claims: (state, camp).
+_TALKS_CLAIM = {
+    "progress": (TalksState.ACTIVE_TALKS, _POS),
+    "proposal": (TalksState.PROPOSAL_PENDING, _POS),
+    "stalled": (TalksState.STALLED, _NEG),
 }
-_POS, _NEG = 0, 1
 
 # Which signals corroborate a state (evidence and confidence).
 _SUPPORTS: dict[TalksState, frozenset[str]] = {
@@ -392,8 +393,7 @@ def _replay(entries: list[_Entry], now_ts: float) -> _Replayed:
                 collapse_claims.add(ts, feed)
                 camp = _NEG
             else:
-                claim = _SIGNAL_STATE[signal]
-                camp = _NEG if signal == "stalled" else _POS
+                claim, camp = _TALKS_CLAIM[signal]
             # The contest window: drop what is older than 6 h, then move this feed's position.
             cutoff = ts - CONTEST_WINDOW
             while window and window[0][0] <= cutoff:
@@ -538,26 +538,38 @@ def _buckets(times: list[float], now_ts: float, width: float, count: int) -> tup
 
 
 def _mentions(recent: list[StoredItem]) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """Mediators and venues named by ``recent``, each item counted once per name."""
     mediators: dict[str, int] = {}
     venues: dict[str, int] = {}
+    # Items repeat the same few actor and place tuples: resolve each tuple once.
+    mediators_of: dict[tuple[str, ...], tuple[str, ...]] = {}
+    venues_of: dict[tuple[str, ...], tuple[str, ...]] = {}
     for item in recent:
         verdict = item.verdict
-        _count_mentions(verdict.actors, verdict.places, mediators, venues)
+        actors, places = verdict.actors, verdict.places
+        if actors:
+            names = mediators_of.get(actors)
+            if names is None:
+                names = mediators_of[actors] = _mediators_named(actors)
+            for name in names:
+                mediators[name] = mediators.get(name, 0) + 1
+        if places:
+            names = venues_of.get(places)
+            if names is None:
+                names = venues_of[places] = _venues_named(places)
+            for name in names:
+                venues[name] = venues.get(name, 0) + 1
     return _ranked(mediators), _ranked(venues)
 
 
-def _count_mentions(
-    actors: tuple[str, ...], places: tuple[str, ...], mediators: dict[str, int], venues: dict[str, int]
-) -> None:
-    if actors:
-        named = {MEDIATOR_ACTORS.get(actor.casefold()) for actor in actors}
-        named.discard(None)
-        for name in named:
-            mediators[name] = mediators.get(name, 0) + 1
-    if places:
-        for place in set(places):
-            if place.casefold() not in NOT_VENUES:
-                venues[place] = venues.get(place, 0) + 1
+def _mediators_named(actors: tuple[str, ...]) -> tuple[str, ...]:
+    named = {MEDIATOR_ACTORS.get(actor.casefold()) for actor in actors}
+    named.discard(None)
+    return tuple(named)
+
+
+def _venues_named(places: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple({place for place in places if place.casefold() not in NOT_VENUES})
 
 
 def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from tui.models import Clock, FeedState, Item, StoredItem, Verdict, utc_now
 
 BUSY_TIMEOUT_S = 5.0
 _PAGE = 1000  # rows per page in iter_items
-_CHUNK = 500  # ids per statement in bulk id lookups
+_FEW_MATCHES = 5000  # text matches below which query() sorts the matches instead of scanning by date
 
 
 class StoreError(Exception):
@@ -112,16 +113,19 @@ def _migration_001_initial(db) -> None:
                   "relevant": 0, "score": 0.0, "signal": "none", "matched": "[]", "actors": "[]", "places": "[]"},
     )
     items.create_index(["feed", "key"], index_name="items_feed_key", unique=True)
-    items.create_index([DescIndex("published")], index_name="items_published")
-    items.create_index(["relevant", DescIndex("published")], index_name="items_relevant_published")
-    items.create_index(["feed", DescIndex("published")], index_name="items_feed_published")
-    items.create_index(["signal", DescIndex("published")], index_name="items_signal_published")
+    # Every listing is "newest first", ties broken by id: (..., published DESC,
+    # id DESC) lets SQLite walk an index and stop at the LIMIT, with no sort.
+    newest = [DescIndex("published"), DescIndex("id")]
+    items.create_index(newest, index_name="items_published")
+    items.create_index(["relevant", *newest], index_name="items_relevant_published")
+    items.create_index(["feed", *newest], index_name="items_feed_published")
+    items.create_index(["signal", *newest], index_name="items_signal_published")
     # External-content FTS5 index. sqlite-utils' enable_fts() would re-index a
     # row on *any* update (marking 5,000 items read would rewrite their index
     # entries), so the triggers are written here to fire on text changes only.
     for sql in (
         "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, content='items', content_rowid='id',"
-        " tokenize='unicode61 remove_diacritics 2')",
+        " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
         "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN"
         " INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
         "CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN"
@@ -167,8 +171,11 @@ def _verdict_columns(v: Verdict) -> tuple:
             _json_list(v.matched), _json_list(v.actors), _json_list(v.places))
 
 
+@lru_cache(maxsize=4096)
 def _tuple(text: str) -> tuple[str, ...]:
-    return () if text == "[]" else tuple(json.loads(text))
+    # Verdicts repeat the same few term lists; decoding each once matters
+    # when a query turns 2,000 rows into StoredItems.
+    return tuple(json.loads(text))
 
 
 _STAGED_COLUMNS = (
@@ -196,14 +203,17 @@ def _stored_item(row: tuple) -> StoredItem:
         first_seen=datetime.fromtimestamp(first_seen, timezone.utc),
         read=bool(read),
         starred=bool(starred),
-        verdict=Verdict(
-            relevant=bool(relevant),
-            score=score,
-            signal=signal,
-            matched=_tuple(matched),
-            actors=_tuple(actors),
-            places=_tuple(places),
-        ),
+        verdict=_verdict(relevant, score, signal, matched, actors, places),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _verdict(relevant: int, score: float, signal: str, matched: str, actors: str, places: str) -> Verdict:
+    # Most rows share a handful of verdicts (every irrelevant item has the
+    # same one); Verdict is frozen, so sharing the objects is safe.
+    return Verdict(
+        relevant=bool(relevant), score=score, signal=signal,
+        matched=_tuple(matched), actors=_tuple(actors), places=_tuple(places),
     )
 
 
@@ -234,12 +244,15 @@ def _feed_state(row: tuple) -> FeedState:
 
 # Same notion of a "word" as FTS5's unicode61 tokenizer: letters and digits;
 # everything else (quotes, *, -, :, parentheses, underscores) separates words.
-_WORD = re.compile(r"[^\W_]+")
+# One-letter words are left out: as a prefix "t" matches nearly every row,
+# narrows nothing and costs a full index walk; the second keystroke narrows.
+_WORD = re.compile(r"[^\W_]{2,}")
 
 
 def fts_query(text: str) -> str | None:
     """User text as an FTS5 query that cannot inject syntax: every word a quoted
-    prefix term, all AND-ed, so each keystroke narrows. None when there are no words."""
+    prefix term, all AND-ed, so each keystroke narrows. None when there are no
+    words (of two letters or more)."""
     words = _WORD.findall(text)
     if not words:
         return None
@@ -533,10 +546,7 @@ class Store:
         params: list[object] = []
         match = fts_query(q.text) if q.text else None
         if match is not None:
-            # A rowid set from the FTS index, then the published index walked
-            # newest-first until the limit: fast whether the words match few
-            # rows or most of them.
-            where.append("items.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            where.append(self._text_condition(match))
             params.append(match)
         if q.feeds:
             where.append(f"feed IN ({', '.join('?' for _ in q.feeds)})")
@@ -563,6 +573,18 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_stored_item(row) for row in rows]
+
+    def _text_condition(self, match: str) -> str:
+        # Two plans, chosen by how many rows the words match (counting them is
+        # cheap: FTS5 prefix indexes). Few: fetch those rows by id and sort
+        # them. Many: walk the newest-first index and test each row against
+        # the matched set, stopping at the LIMIT. SQLite's planner always
+        # picks the first, which costs ~5 us per matched row; the unary "+"
+        # makes it pick the second.
+        with self._read() as conn:
+            count = conn.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?", (match,)).fetchone()[0]
+        target = "items.id" if count <= _FEW_MATCHES else "+items.id"
+        return f"{target} IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
 
     def iter_items(self) -> Iterator[StoredItem]:
         """Every item, oldest id first, a page at a time (the lock is not held

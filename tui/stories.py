@@ -8,35 +8,48 @@ How an item matches a story
 ===========================
 1. *Window*: the item is published within ``WINDOW`` (36 h) of the story's
    first report, either side (a slow feed may deliver an older item late).
-2. *Vetoes*, against the story's lead (the first report):
+2. *Vetoes*, against the story's lead and against the member compared:
    - different *sides* as the subject: the subject is the first party named
-     in the headline ("Hamas rejects proposal" -> Hamas; "X, Israel says" is
-     still about X: a leading "<actor> says" is skipped; a passive "... by
-     Hamas" makes Hamas the subject). Only the two parties to the conflict are
-     sides (Israel and its officials; Hamas, Islamic Jihad and their
-     officials): a mediator as subject ("Qatar announces truce deal") does not
-     veto "Israel and Hamas agree truce deal". Adjectives ("Israeli hostages")
-     are not subjects unless they name an institution ("Israeli cabinet").
-   - different talk *venues* when both name one (Doha vs Cairo), compared at
-     country level (Doha = Qatar, Sharm el-Sheikh = Egypt); places inside the
-     Gaza Strip or Israel are where the war is, not venues, and never veto.
-   - *signals*: the same signal matches at ``THRESHOLD``; "related" signals
-     (progress/proposal, stalled/collapse, deal/release) and ``none`` against
-     anything match only at the stricter ``STRICT_THRESHOLD``, because the
-     classifier may read the same development either way, but a mere
-     background item ("none") should not pad a story's confirmations on a
-     loose resemblance. Unrelated signals (deal vs collapse) never match.
-3. *Similarity* of the headlines, the best over the story's lead and its
-   latest members (``COMPARED_MEMBERS``; so a story also catches wording that
-   echoes a later report, at a bounded cost): token sets after
-   removing the " - Publisher" suffix, lowercasing, stop words, light
-   stemming (plural s, -ed, -ing, trailing e), number words -> digits, and a
-   small synonym table (captives = hostages, truce = ceasefire, freed =
-   released, rebuffs = rejects...). Score = the mean of the weighted overlap
-   coefficient and weighted Jaccard, where words every talks headline shares
-   (hostage, Gaza, Israel, Hamas, ceasefire, deal, talks) weigh half. Both
-   headlines giving numbers and none in common ("4 hostages" vs "20
-   hostages") halves the score; disjoint actor sets cost a little.
+     in the headline ("Hamas rejects proposal" -> Hamas); a leading "<actor>
+     says" is skipped ("Israel says Hamas rejected ..." is about Hamas); a
+     passive "... by Hamas" makes Hamas the subject; "Israel and Hamas agree"
+     names both (no subject); a party after a preposition ("cross into
+     Israel") is not the subject, nor is an adjective ("Israeli hostages")
+     unless it names an institution ("Israeli cabinet"). Only the two parties
+     to the conflict are sides (Israel and its officials; Hamas, Islamic
+     Jihad and theirs): a mediator as subject ("Qatar announces truce deal")
+     does not veto "Israel and Hamas agree truce deal".
+   - different talk *venues* (Doha vs Cairo), compared at country level
+     (Doha = Qatar, Sharm el-Sheikh = Egypt): only known venues among
+     ``Verdict.places`` that the headline itself names, so a summary's passing
+     mention or a prison or West Bank town never vetoes.
+   - *who*: a headline about hostages only and one about prisoners only
+     (the two halves of an exchange are two stories: ``OBJECT_WORDS``).
+   - *which round*: different ordinals ("first exchange" vs "second").
+   - *opposed signals*: a positive talks signal (deal, progress, proposal)
+     and a negative one (stalled, collapse) never match.
+3. *Similarity* of the headlines must reach a threshold: ``THRESHOLD`` for
+   the same signal, the stricter ``STRICT_THRESHOLD`` for two different
+   (non-opposed) signals or two ``none`` items -- the classifier may read one
+   report "proposal" and another "release" when a headline mentions a
+   "hostage-release plan", but a background item should not pad a story on a
+   loose resemblance. The threshold rises with the time between the two
+   reports, by up to ``DRIFT`` after ``DRIFT_HOURS``: wires report one
+   development within hours, so a look-alike headline half a day later is
+   more likely the next development. The item is compared with the story's
+   lead and its latest members (``COMPARED_MEMBERS``), and the best counts.
+
+   Similarity: token sets after removing the " - Publisher" suffix,
+   lowercasing, stop words, light stemming (plural s, -ed, -ing, final e),
+   number words -> digits, ordinals -> "#n", and a small synonym table
+   (captives = hostages, truce = ceasefire, freed = released, rebuffs =
+   rejects...). Score = the mean of the weighted overlap coefficient and
+   weighted Jaccard, where words every talks headline shares (hostage, Gaza,
+   Israel, Hamas, ceasefire, deal, talks) weigh half. Then it is lowered
+   when the two disagree on: numbers ("4 hostages" vs "20": reports round
+   numbers differently, so not a veto); the event the headline leads with
+   ("agree" vs "approve", "present" vs "respond": ``EVENT_GROUPS``); and a
+   little for disjoint actors.
 
 The best story is the highest score, then the earliest first report, then
 the lowest id; items are matched in the order given, candidates in sorted
@@ -71,14 +84,26 @@ from tui.classify import strip_publisher
 from tui.models import SIGNALS, StoredItem
 
 WINDOW = timedelta(hours=36)
-THRESHOLD = 0.34
-STRICT_THRESHOLD = 0.6
+THRESHOLD = 0.26
+STRICT_THRESHOLD = 0.45
 GENERIC_WEIGHT = 0.5
 NUMBER_CONFLICT_FACTOR = 0.5
 DISJOINT_ACTORS_FACTOR = 0.9
 
-RELATED_SIGNALS: frozenset[frozenset[str]] = frozenset(
-    {frozenset({"progress", "proposal"}), frozenset({"stalled", "collapse"}), frozenset({"deal", "release"})}
+# The same development is reported by the wires within hours: the further apart
+# two reports are, the closer their headlines must be (up to +DRIFT after DRIFT_HOURS).
+DRIFT = 0.35
+DRIFT_HOURS = 12.0
+EVENT_CONFLICT_FACTOR = 0.6
+TENSE_CONFLICT_FACTOR = 0.6
+# Events that are announced first and happen later: "to free" and "frees" are two stories.
+# (An announced postponement or rejection is the development itself.)
+ANNOUNCED_EVENTS = frozenset({"release", "sign", "resume", "travel", "present", "rescue", "extend"})
+# Signals from opposite camps never describe the same development; any other
+# two different signals may (the classifier reads one report "proposal" and
+# another "release" when a headline mentions a "hostage-release plan").
+OPPOSED_SIGNALS: frozenset[frozenset[str]] = frozenset(
+    frozenset({good, bad}) for good in ("deal", "progress", "proposal") for bad in ("stalled", "collapse")
 )
 
 # --- normalisation ----------------------------------------------------------------
@@ -108,8 +133,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("talk", "negotiation", "negotiate", "negotiating"),
     ("proposal", "plan", "offer", "draft", "framework", "counterproposal", "counteroffer", "initiative"),
     ("reject", "rebuff", "dismiss", "refuse", "spurn", "snub"),
-    ("accept", "agree", "endorse"),
-    ("approve", "ratify", "greenlight", "greenlit", "okay"),
+    ("accept", "agree"),
+    ("approve", "ratify", "endorse", "greenlight", "greenlit", "okay"),
     ("reach", "struck", "clinch", "seal"),
     ("delay", "postpone", "defer"),
     ("resume", "restart", "reconvene", "relaunch"),
@@ -142,6 +167,13 @@ NUMBER_WORDS: dict[str, str] = {
     )
 }
 NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12"})
+# Ordinals tell rounds apart ("first exchange" vs "second exchange"), like numbers.
+ORDINALS: dict[str, str] = {
+    word: f"#{n}"
+    for n, word in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)
+}
+ORDINALS.update({f"{n}{suffix}": f"#{n}" for n, suffix in ((1, "st"), (2, "nd"), (3, "rd"))})
+ORDINALS.update({f"{n}th": f"#{n}" for n in range(4, 21)})
 
 _COMPOUNDS = re.compile(
     r"\b(cease fire|counter proposal|counter offer|break down|air strike|on hold)\b|\b(?:hand|hands|handed|handing) over\b"
@@ -154,7 +186,7 @@ _DOUBLE_END = re.compile(r"([bdfgkmnprt])\1$")
 
 def stem(word: str) -> str:
     """Light suffix stripping: plural s, -ed, -ing, a final e; enough to meet "frees"/"freed"/"free"."""
-    if word.isdigit() or len(word) <= 3:
+    if word.isdigit() or len(word) <= 3 or word.startswith("#"):
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
@@ -178,6 +210,39 @@ for _group in SYNONYM_GROUPS:
         _CANONICAL[stem(_word)] = stem(_group[0])
 _GENERIC: frozenset[str] = frozenset(_CANONICAL.get(stem(w), stem(w)) for w in GENERIC_WORDS)
 
+# What happened, by the headline's verb: two reports naming different kinds of
+# event ("agree" vs "approve", "present" vs "respond") are different developments.
+EVENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "agree": ("agree", "accept", "reach", "struck", "clinch", "seal"),
+    "approve": ("approve", "ratify", "endorse", "vote", "greenlight"),
+    "sign": ("sign", "signed"),
+    "effect": ("effect", "force"),
+    "present": ("present", "submit", "unveil", "table", "propose", "deliver", "put"),
+    "respond": ("response", "reply", "respond", "answer"),
+    "reject": ("reject", "rebuff", "dismiss", "refuse", "spurn"),
+    "release": ("release", "free", "handover"),
+    "rescue": ("rescue",),
+    "resume": ("resume", "restart", "reconvene", "reopen"),
+    "travel": ("travel", "head", "fly", "arrive", "land", "depart"),
+    "stall": ("stall", "impasse", "deadlock", "stuck", "stalemate", "snag", "standstill", "onhold", "delay",
+              "postpone", "suspend", "halt", "freeze"),  # fmt: skip
+    "collapse": ("collapse", "breakdown", "unravel", "crumble"),
+    "extend": ("extend", "extension", "prolong"),
+    "invite": ("invite", "invitation"),
+    "recall": ("recall", "withdraw"),
+}
+# Who is released, handed over, exchanged: hostages and prisoners are different stories.
+OBJECT_WORDS: dict[str, tuple[str, ...]] = {
+    "hostages": ("hostage", "captive", "abductee"),
+    "prisoners": ("prisoner", "detainee", "inmate"),
+}
+_OBJECTS: dict[str, str] = {
+    _CANONICAL.get(stem(word), stem(word)): kind for kind, words in OBJECT_WORDS.items() for word in words
+}
+_EVENTS: dict[str, str] = {
+    _CANONICAL.get(stem(word), stem(word)): kind for kind, words in EVENT_GROUPS.items() for word in words
+}
+
 
 def _words(title: str) -> list[str]:
     text = strip_publisher(title).translate(_APOSTROPHES).lower()
@@ -189,16 +254,20 @@ def _words(title: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def headline_tokens(title: str) -> frozenset[str]:
-    """The comparable content of a headline: normalised, stemmed, canonical words."""
-    out: set[str] = set()
+def headline_token_list(title: str) -> list[str]:
+    """The comparable content of a headline, in headline order: normalised, stemmed, canonical words."""
+    out: list[str] = []
     for word in _words(title):
         if word in STOP_WORDS:
             continue
-        word = NUMBER_WORDS.get(word, word)
+        word = NUMBER_WORDS.get(word) or ORDINALS.get(word) or word
         stemmed = stem(word)
-        out.add(_CANONICAL.get(stemmed, stemmed))
-    return frozenset(out)
+        out.append(_CANONICAL.get(stemmed, stemmed))
+    return out
+
+
+def headline_tokens(title: str) -> frozenset[str]:
+    return frozenset(headline_token_list(title))
 
 
 # --- subject side and venues ------------------------------------------------------
@@ -218,6 +287,7 @@ ISRAELI_INSTITUTIONS: frozenset[str] = frozenset(
     "forces officials official security troops minister ministers leader leaders source sources "
     "president air navy".split()
 )
+PLACE_PREPOSITIONS: frozenset[str] = frozenset("into in to from with against on inside toward towards".split())
 ATTRIBUTION_VERBS: frozenset[str] = frozenset(
     "says said say tells told claims claimed confirms confirmed announces announced reports warns warned".split()
 )
@@ -236,6 +306,21 @@ NOT_VENUES: frozenset[str] = frozenset(
     "netzarim corridor, morag corridor, israel, tel aviv, jerusalem, west bank, ofer, "
     "kerem shalom, re'im, reim, be'eri, kibbutz be'eri".split(", ")
 )
+
+
+# "Hamas to free three hostages on Saturday" announces what "Hamas frees three
+# hostages" reports: two developments, a day apart.
+_FUTURE = re.compile(
+    r"\b(?:will|set to|expected to|due to|plans to|poised to|ready to|to be (?:freed|released|handed))\b"
+    r"|^(?:\w+\W+){1,3}?to (?:free|release|hand|return|sign|resume|send|present|submit|hold|host|meet)\b"
+)
+
+
+def is_future(title: str) -> bool:
+    """The headline's first clause announces something to come (a later clause may add what the
+    deal "will" bring without changing what happened)."""
+    first_clause = re.split(r"[;:,]", strip_publisher(title), maxsplit=1)[0]
+    return bool(_FUTURE.search(" ".join(_words(first_clause))))
 
 
 def subject_side(title: str, actors: Sequence[str] = ()) -> str | None:
@@ -262,8 +347,11 @@ def _subject_in(words: list[str], actors: Sequence[str]) -> str | None:
             side = SIDE_WORDS.get(word)
         if side is None:
             continue
-        if i >= 1 and words[i - 1] == "by":
+        before = words[i - 1] if i >= 1 else ""
+        if before == "by":
             return side  # passive voice: "... rejected by Hamas"
+        if before in PLACE_PREPOSITIONS:
+            continue  # "cross into Israel", "talks with Hamas": not the subject
         found.append((i, side))
     if not found:
         return None
@@ -278,13 +366,42 @@ def _subject_in(words: list[str], actors: Sequence[str]) -> str | None:
     return first_side
 
 
-def venues(places: Sequence[str]) -> frozenset[str]:
+# Read from the headline itself as well: the classifier may file "Qatar" as an
+# actor only. A city names a venue anywhere; a country only after "in"/"to"...
+# ("talks in Qatar", not "Qatar announces"). Washington is left out: in a
+# headline it usually means the US government.
+VENUE_CITIES: dict[str, str] = {
+    "doha": "qatar", "cairo": "egypt", "sharm": "egypt", "paris": "france", "rome": "italy",
+    "istanbul": "turkey", "ankara": "turkey", "oslo": "norway", "muscat": "oman", "riyadh": "saudi arabia",
+    "amman": "jordan",
+}  # fmt: skip
+VENUE_COUNTRIES: frozenset[str] = frozenset("qatar egypt france italy turkey norway oman jordan".split())
+_VENUE_PREPOSITIONS = frozenset("in to into at from for".split())
+
+
+def venues(places: Sequence[str], title: str = "") -> frozenset[str]:
+    """The talk venues (country level) of a headline: known venues among ``places`` that the
+    headline itself names, and venues named in the headline (see above).
+
+    A summary's passing mention of Cairo, a prison or a West Bank town is not
+    where a development happened.
+    """
+    words = _words(title) if title else []
+    text = " ".join(words)
     out = set()
     for place in places:
         folded = place.casefold().strip()
-        if folded in NOT_VENUES:
+        country = VENUE_COUNTRY.get(folded)
+        if country is None:
             continue
-        out.add(VENUE_COUNTRY.get(folded, folded))
+        if title and not re.search(rf"\b{re.escape(' '.join(_WORD.findall(folded)))}\b", text):
+            continue
+        out.add(country)
+    for i, word in enumerate(words):
+        if word in VENUE_CITIES:
+            out.add(VENUE_CITIES[word])
+        elif word in VENUE_COUNTRIES and i > 0 and words[i - 1] in _VENUE_PREPOSITIONS:
+            out.add(word)
     return frozenset(out)
 
 
@@ -297,23 +414,36 @@ class Features:
 
     tokens: frozenset[str]
     numbers: frozenset[str]
+    ordinals: frozenset[str]
     side: str | None
     venues: frozenset[str]
     actors: frozenset[str]
     signal: str
     weight: float  # of tokens
+    at: float  # published, POSIX seconds
+    events: frozenset[str]  # the kinds of event the headline's verbs name (EVENT_GROUPS)
+    event: str | None  # the first of them in the headline: what the headline leads with
+    objects: frozenset[str]  # who the development is about: hostages, prisoners (OBJECT_WORDS)
+    future: bool  # announces something to come ("Hamas to free", "will release")
 
 
 def features(item: StoredItem) -> Features:
-    tokens = headline_tokens(item.title)
+    ordered = headline_token_list(item.title)
+    tokens = frozenset(ordered)
     return Features(
         tokens=tokens,
         numbers=frozenset(t for t in tokens if t.isdigit()),
+        ordinals=frozenset(t for t in tokens if t.startswith("#")),
         side=subject_side(item.title, item.verdict.actors),
-        venues=venues(item.verdict.places),
+        venues=venues(item.verdict.places, item.title),
         actors=frozenset(a.casefold() for a in item.verdict.actors),
         signal=item.verdict.signal,
         weight=_weight(tokens),
+        at=item.published.timestamp(),
+        events=frozenset(_EVENTS[t] for t in tokens if t in _EVENTS),
+        event=next((_EVENTS[t] for t in ordered if t in _EVENTS), None),
+        objects=frozenset(_OBJECTS[t] for t in tokens if t in _OBJECTS),
+        future=is_future(item.title),
     )
 
 
@@ -321,46 +451,63 @@ def _weight(tokens: frozenset[str]) -> float:
     return len(tokens) - (1.0 - GENERIC_WEIGHT) * len(tokens & _GENERIC)
 
 
-def similarity(a: Features, b: Features) -> float:
-    """Headline similarity in [0, 1] (see the module docstring)."""
-    if not a.tokens or not b.tokens:
-        return 0.0
+def _base_similarity(a: Features, b: Features) -> float:
     shared = a.tokens & b.tokens
     if not shared:
         return 0.0
     common = _weight(shared)
-    overlap = common / min(a.weight, b.weight)
-    jaccard = common / (a.weight + b.weight - common)
-    score = (overlap + jaccard) / 2
+    return (common / min(a.weight, b.weight) + common / (a.weight + b.weight - common)) / 2
+
+
+def _conflict_factor(a: Features, b: Features) -> float:
+    factor = 1.0
     if a.numbers and b.numbers and not (a.numbers & b.numbers):
-        score *= NUMBER_CONFLICT_FACTOR
+        factor *= NUMBER_CONFLICT_FACTOR
     if a.actors and b.actors and not (a.actors & b.actors):
-        score *= DISJOINT_ACTORS_FACTOR
-    return score
+        factor *= DISJOINT_ACTORS_FACTOR
+    if a.event and b.event and a.event not in b.events and b.event not in a.events:
+        factor *= EVENT_CONFLICT_FACTOR
+    if a.future != b.future and (a.event in ANNOUNCED_EVENTS or b.event in ANNOUNCED_EVENTS):
+        factor *= TENSE_CONFLICT_FACTOR
+    return factor
+
+
+def similarity(a: Features, b: Features) -> float:
+    """Headline similarity in [0, 1] (see the module docstring)."""
+    base = _base_similarity(a, b)
+    return base * _conflict_factor(a, b) if base else 0.0
 
 
 def threshold_for(a: str, b: str) -> float | None:
     """The similarity two items' signals need, or None when they can never match."""
     if a == b:
         return THRESHOLD if a != "none" else STRICT_THRESHOLD
-    if a == "none" or b == "none" or frozenset({a, b}) in RELATED_SIGNALS:
-        return STRICT_THRESHOLD
-    return None
+    if frozenset({a, b}) in OPPOSED_SIGNALS:
+        return None
+    return STRICT_THRESHOLD
 
 
 def vetoed(a: Features, b: Features) -> bool:
-    """Different developments whatever the wording: different subject sides or venues."""
+    """Different developments whatever the wording (see the module docstring)."""
     if a.side and b.side and a.side != b.side:
         return True
-    return bool(a.venues and b.venues and not (a.venues & b.venues))
+    if a.venues and b.venues and not (a.venues & b.venues):
+        return True
+    if a.objects and b.objects and not (a.objects & b.objects):
+        return True
+    return bool(a.ordinals and b.ordinals and not (a.ordinals & b.ordinals))
 
 
 def match_score(a: Features, b: Features) -> float:
     """How well two items match as the same development; 0 when they cannot."""
     needed = _THRESHOLDS.get((a.signal, b.signal), STRICT_THRESHOLD if a.signal == b.signal else None)
-    if needed is None or vetoed(a, b):
+    if needed is None:
         return 0.0
-    score = similarity(a, b)
+    needed += DRIFT * min(1.0, abs(a.at - b.at) / (3600.0 * DRIFT_HOURS))
+    base = _base_similarity(a, b)
+    if base < needed or vetoed(a, b):  # the conflicts only ever lower the score
+        return 0.0
+    score = base * _conflict_factor(a, b)
     return score if score >= needed else 0.0
 
 
@@ -569,3 +716,17 @@ class StoryIndex:
 def group_stories(items: Iterable[StoredItem], *, window: timedelta = WINDOW) -> list[Story]:
     """Stories of ``items`` (relevant ones), newest first; independent of the input order."""
     return StoryIndex(window=window).group(items)
+
+
+def first_reporter_counts(stories: Iterable[Story], *, since: datetime) -> tuple[tuple[str, int], ...]:
+    """How often each feed was first to report a story that began at or after ``since``
+    (the sources panel's "first to report", 7 days), most first, then by name.
+
+    Only stories confirmed by another feed count: being "first" to a story
+    nobody else ran says nothing.
+    """
+    counts: dict[str, int] = {}
+    for story in stories:
+        if story.first_at >= since and story.confirmations >= 2:
+            counts[story.first_source] = counts.get(story.first_source, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
