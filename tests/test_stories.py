@@ -297,3 +297,18 @@ def test_first_reporter_counts_only_confirmed_stories_since_the_cutoff():
     stories = group_stories(items)
     assert first_reporter_counts(stories, since=T0 - timedelta(days=7)) == (("AP", 1), ("Reuters", 1))
     assert first_reporter_counts(stories, since=T0 - timedelta(days=9)) == (("AP", 1), ("BBC", 1), ("Reuters", 1))
+
+
+def test_an_announcement_and_the_event_itself_are_two_stories():
+    announced = make(1, "Hamas to free three hostages on Saturday", actors=("Hamas",))
+    done = make(2, "Hamas frees three hostages", feed="AP", at=T0 + timedelta(hours=2), actors=("Hamas",))
+    again = make(3, "Three hostages to be freed by Hamas on Saturday", feed="BBC", at=T0 + timedelta(hours=1))
+    assert not same_story(announced, done)
+    assert same_story(announced, again)
+
+
+def test_a_venue_named_only_in_the_headline_still_counts():
+    qatar = make(1, "Israeli negotiators travel to Qatar for ceasefire talks", signal="progress", actors=("Qatar",))
+    cairo = make(2, "Israeli negotiators land in Cairo for ceasefire talks", feed="AP", signal="progress",
+                 at=T0 + timedelta(hours=1))  # fmt: skip
+    assert not same_story(qatar, cairo)

@@ -417,6 +417,7 @@ class WebhookSender:
         target = url or alert.webhook
         if not target:
             return False
+        asyncio.get_running_loop()  # RuntimeError before queueing anything when called off the loop
         try:
             self._queue.put_nowait(_Job(target, alert.payload(), alert.title))
         except asyncio.QueueFull:

@@ -5,29 +5,36 @@ this module is only the engine that applies it.
 
 How a verdict is reached
 ------------------------
-1. *Normalise*: unify quotes and dashes, strip a Google-News-style trailing
-   " - Publisher" from the title, lowercase, drop possessive "'s", split on
-   anything that is not a letter or digit ("cease-fire" -> "cease fire" ->
-   "ceasefire"). Title and summary are joined with a line break that no
-   phrase can span, so every match knows whether it is in the title.
-2. *Context pass* (one precompiled regex, a character trie of every context
-   phrase): topic terms (hostage context, talks context), anchors that tie a
-   topic to this conflict (Gaza side, Israel side, mediators), negatives
-   (other conflicts, other senses of "release"/"deal"), actors and places.
-   A long phrase also carries the effects of every shorter phrase inside it,
-   so "gaza hostages" counts as both an anchor and a hostage term.
-3. *Relevance*: ``score = topic + anchor - negatives (+ include terms)``;
-   relevant when there is some topic evidence and the score reaches the
-   threshold. Topic words alone ("hostages", "ceasefire") are not enough:
-   they need the Gaza/Israel anchor, which is what rejects other hostage
-   crises and other ceasefires. An ``exclude`` term of the user's topic vetoes.
-4. *Signal pass* (a second trie regex) finds event cues mapped on the
-   CAMEO/PLOVER categories; each cue has a tier (3 = event verb phrase,
-   2 = event noun, 1 = mere talk of talks). The headline "leads with" the
-   highest-tier cue in the title, earliest first (a weak cue in a short
-   "Kicker: headline" label counts as last); the summary is used only when
-   the title has no cue of tier 2 or more. Masks ("deal to free",
-   "release date") consume text so a word in another sense cannot fire.
+1. *Normalise*: strip a Google-News-style trailing " - Publisher" from the
+   title, set a short "Kicker:" label apart, unify quotes and dashes,
+   lowercase, drop possessive "'s", split on anything that is not a letter or
+   digit ("Hamas's cease-fire" -> "hamas ceasefire"). A summary that repeats
+   the headline is scanned once; only its first 700 characters (the lede) count.
+2. *Scan* title and summary (separately, so no phrase spans them) against one
+   word-level trie holding every rule phrase, built once from the TOML. It has
+   two layers, each matched leftmost-longest: *context* phrases (hostage and
+   talks terms; anchors that tie a topic to this conflict: Gaza side, Israel
+   side, October 7, mediators; negatives: other conflicts, other senses of
+   "release"/"deal"; actors and places) and *signal* cues. A long context
+   phrase also carries the effects of the phrases inside it ("gaza hostages"
+   is an anchor and a hostage term), negatives excepted.
+3. *Relevance*: ``score = topic + anchor - strongest negative (+ include terms)``,
+   relevant when some hostage/talks term fired and the score reaches the
+   threshold (or ``[topic] min_score``). A topic word alone ("hostages",
+   "ceasefire") does not reach it: it needs the Gaza/Israel anchor, which is
+   what rejects other hostage crises and other ceasefires. An event verb said
+   of the Gaza side ("Hamas hands over four soldiers") counts as topic. An
+   ``exclude`` term of the user's topic vetoes.
+4. *Signal*: cues map the CAMEO/PLOVER event categories (046 negotiate ->
+   progress, 057 sign agreement and 0871 declare ceasefire -> deal, 0841
+   release persons -> release, 125/127 reject -> stalled, 164 halt
+   negotiations -> stalled, 196 violate ceasefire -> collapse), plus proposals
+   and "none" cues (protests, analysis, human stories). Each has a tier:
+   3 = event phrase, 2 = event noun, 1 = mere mention of talks. The headline
+   "leads with" its highest-tier cue, earliest first (a weak cue in a kicker
+   counts as last); the summary decides only when the title has no cue of tier
+   2 or more. Masks ("deal to free", "release date", "releases video") consume
+   words so they cannot fire in the wrong sense.
 
 The classifier is pure and deterministic, and never raises on a string.
 """
@@ -73,21 +80,17 @@ _COMPOUND_FORM = {
     "counter offer": "counteroffer",
     "hand over": "handover",
 }
-# "Title words - Publisher Name" (Google News), also with "|" or an en/em dash.
-_SUFFIX = re.compile(r"^(?P<head>.*\S)\s+[-|\u2013\u2014]\s+(?P<tail>[^-|\u2013\u2014]{1,60})$", re.S)
 
 
 def strip_publisher(title: str) -> str:
-    """Drop a trailing " - Publisher" when what remains still looks like a headline."""
-    if " -" not in title and " |" not in title and "\u2013" not in title and "\u2014" not in title:
-        return title  # most titles: skip the regex
-    match = _SUFFIX.match(title)
-    if not match:
+    """Drop a trailing " - Publisher" (also " | ", en or em dash) when what remains still
+    looks like a headline and the tail like a name ("Reuters", "Al-Monitor", "ynet.com")."""
+    cut = max(title.rfind(" - "), title.rfind(" | "), title.rfind(" \u2013 "), title.rfind(" \u2014 "))
+    if cut <= 0:
         return title
-    tail = match.group("tail").strip()
-    head = match.group("head")
+    head, tail = title[:cut].rstrip(), title[cut + 3 :].strip()
     looks_like_name = bool(tail) and (not tail[0].islower() or "." in tail)
-    if looks_like_name and len(tail.split()) <= 6 and len(head.split()) >= 3:
+    if looks_like_name and len(tail) <= 60 and len(tail.split()) <= 6 and len(head.split()) >= 3:
         return head
     return title
 
@@ -142,37 +145,37 @@ def normalise(text: str) -> str:
 _VAR = re.compile(r"\{([A-Z_]+)\}")
 
 
-def expand(pattern: str, variables: dict[str, str] | None = None) -> list[str]:
-    """Expand the rule mini-syntax: "(a|b|)" alternation groups, the empty branch meaning optional,
-    and "{NAME}" variables (each itself one group).
+def pattern_slots(pattern: str, variables: dict[str, str] | None = None) -> list[list[list[str]]]:
+    """A rule pattern as slots of alternatives, each alternative a list of words.
 
-    "hostage(s|) (freed|released)" -> 4 phrases; "~" is any one word. The result is
-    normalised like text.
+    Mini-syntax: "(a|b|)" alternation groups, the empty branch meaning optional;
+    "{NAME}" variables (each itself one group); "~" any one word. A group glued to a
+    word ("hostage(s|)") is expanded into whole phrases first, so it works too.
     """
     if variables:
         pattern = _VAR.sub(lambda m: variables[m.group(1)], pattern)
     pattern = pattern.replace("~", f" {WILDCARD} ")
     parts = re.split(r"(\([^()]*\))", pattern)
     choices = [p[1:-1].split("|") if p.startswith("(") and p.endswith(")") else [p] for p in parts]
-    # Groups that sit between whole words ("(the |)fighting" too) can be normalised once
-    # per variant rather than once per combination: loading stays fast with big products.
-    glued = re.search(r"[^\W_][(]|[)][^\W_]", pattern) is not None
-    if not glued:
-        words = [[" ".join(tokenise(c)) for c in options] for options in choices]
-        out = [" ".join(w for w in combo if w) for combo in product(*words)]
-        return [phrase for phrase in out if phrase]
-    out = []
-    for combo in product(*choices):
-        phrase = normalise("".join(combo))
-        if phrase:
-            out.append(phrase)
-    return out
+    if re.search(r"[^\W_][(]|[)][^\W_]", pattern):
+        phrases = {normalise("".join(combo)) for combo in product(*choices)}
+        return [[phrase.split(" ") for phrase in sorted(phrases) if phrase]]
+    # Groups between whole words ("(the |)fighting" too) normalise variant by variant.
+    return [[tokenise(option) for option in options] for options in choices if options != [""]]
+
+
+def expand(pattern: str, variables: dict[str, str] | None = None) -> list[str]:
+    """Every phrase a pattern stands for: "hostage(s|) (freed|released)" -> 4 phrases."""
+    slots = pattern_slots(pattern, variables)
+    out = [" ".join(w for words in combo for w in words) for combo in product(*slots)]
+    return [phrase for phrase in out if phrase]
 
 
 # "~" in a rule phrase stands for any one word ("ending ~ truce": "ending two-month
 # truce" is "ending two month truce", so use "(~ |~ ~ |)" for up to two). An exact word
 # is tried first and there is no backtracking, so keep wildcards after specific words.
 WILDCARD = "wildcard0"
+CONTEXT, SIGNAL = 0, 1  # the two layers of a PhraseIndex
 
 
 class PhraseIndex:
@@ -182,25 +185,39 @@ class PhraseIndex:
     word of a phrase one more. Far cheaper to build than one regex of tens of thousands
     of alternatives, and fast to scan. One index holds two independent layers (context
     and signal) so a text is walked once; each layer keeps its own leftmost-longest,
-    non-overlapping matches. A node is (context value, signal value, children or None)."""
+    non-overlapping matches. A node is [context value, signal value, children, the
+    "~" child or None] (the last saves a second lookup when a word does not go on)."""
 
     __slots__ = ("_root",)
 
-    def __init__(self, entries: dict[str, tuple[Any, Any]]):
-        # phrase -> (context value or None, signal value or None)
-        tree: dict[str, Any] = {}
-        for phrase, entry in entries.items():
-            node = tree
-            for word in phrase.split(" "):
-                node = node.setdefault(word, {})
-            node[""] = entry
+    def __init__(self) -> None:
+        self._root: dict[str, list[Any]] = {}
 
-        def freeze(node: dict[str, Any]) -> tuple[Any, Any, dict[str, Any] | None]:
-            ctx, sig = node.get("", (None, None))
-            kids = {word: freeze(child) for word, child in node.items() if word}
-            return (ctx, sig, kids or None)
+    def add(self, slots: list[list[list[str]]], layer: int, value: Any) -> None:
+        """Put value on every phrase the slots spell (see pattern_slots); where a phrase
+        already has a value in this layer, the first one stays."""
 
-        self._root = {word: freeze(child) for word, child in tree.items()}
+        def walk(kids: dict[str, list[Any]], node: list[Any] | None, k: int) -> None:
+            if k == len(slots):
+                if node is not None and node[layer] is None:
+                    node[layer] = value
+                return
+            for words in slots[k]:
+                here_kids, here = kids, node
+                for word in words:
+                    parent = here
+                    here = here_kids.get(word)
+                    if here is None:
+                        here = here_kids[word] = [None, None, {}, None]
+                        if word == WILDCARD and parent is not None:
+                            parent[3] = here
+                    here_kids = here[2]
+                walk(here_kids, here, k + 1)
+
+        walk(self._root, None, 0)
+
+    def add_phrase(self, phrase: str, layer: int, value: Any) -> None:
+        self.add([[phrase.split(" ")]], layer, value)
 
     def scan(self, tokens: list[str]) -> tuple[list[Any], list[tuple[int, int, Any]]]:
         """([context value], [(start, end, signal value)]), in text order, token indices."""
@@ -213,8 +230,8 @@ class PhraseIndex:
             node = get(word)
             if node is None:
                 continue
-            ctx, sig, kids = node
-            if kids is None:  # a one-word phrase and nothing longer: the common case
+            ctx, sig, kids, wild = node
+            if not kids:  # a one-word phrase and nothing longer: the common case
                 if ctx is not None and i >= ctx_next:
                     ctx_out.append(ctx)
                     ctx_next = i + 1
@@ -227,12 +244,14 @@ class PhraseIndex:
             ctx_end = i + 1 if ctx is not None else 0
             sig_end = i + 1 if sig is not None else 0
             j = i + 1
-            while kids is not None and j < n:
-                node = kids.get(tokens[j]) or kids.get(WILDCARD)
+            while kids and j < n:
+                node = kids.get(tokens[j])
                 if node is None:
-                    break
+                    node = wild
+                    if node is None:
+                        break
                 j += 1
-                c, g, kids = node
+                c, g, kids, wild = node
                 if c is not None:
                     ctx, ctx_end = c, j
                 if g is not None:
@@ -282,7 +301,7 @@ class Rules:
     anchor_cap: float
     summary_negative_factor: float
     weak_topic: float
-    index: PhraseIndex  # phrase -> (tuple[Effect, ...] | None, SignalRule | None)
+    index: PhraseIndex  # context layer: ContextSummary; signal layer: SignalRule
 
 
 def _load_rules_data() -> dict[str, Any]:
@@ -356,7 +375,7 @@ def build_rules(data: dict[str, Any]) -> Rules:
     # A phrase carries the effects of every rule phrase inside it ("gaza hostages" ->
     # anchor "gaza" + hostage "hostages"), because a scan reports only the longest match;
     # negatives excepted, which only fire on their own words.
-    entries: dict[str, list[Any]] = {}
+    entries: dict[str, tuple[ContextSummary, None]] = {}
     for phrase, rules_here in own.items():
         words = phrase.split(" ")
         effects: list[Effect] = []
@@ -374,16 +393,16 @@ def build_rules(data: dict[str, Any]) -> Rules:
                                   rule.anchor_weight, _note(rule, sub))
                         if effect not in effects:
                             effects.append(effect)
-        entries[phrase] = [_summarise(effects), None]
+        entries[phrase] = (_summarise(effects), None)
 
+    index = PhraseIndex()
+    for phrase, (effects, _) in entries.items():
+        index.add_phrase(phrase, CONTEXT, effects)
     for group in data.get("signal", []):
         rule = SignalRule(group.get("signal", ""), int(group.get("tier", 0)), float(group.get("topic", 0.0)))
         for pattern in group["terms"]:
-            for phrase in expand(pattern, variables):
-                slot = entries.setdefault(phrase, [None, None])
-                # First definition wins so the file order settles accidental duplicates.
-                if slot[1] is None:
-                    slot[1] = rule
+            # First definition wins, so the file order settles accidental duplicates.
+            index.add(pattern_slots(pattern, variables), SIGNAL, rule)
 
     s = data.get("settings", {})
     return Rules(
@@ -394,7 +413,7 @@ def build_rules(data: dict[str, Any]) -> Rules:
         anchor_cap=float(s.get("anchor_cap", 1.5)),
         summary_negative_factor=float(s.get("summary_negative_factor", 0.5)),
         weak_topic=float(s.get("weak_topic", 0.5)),
-        index=PhraseIndex({k: (v[0], v[1]) for k, v in entries.items()}),
+        index=index,
     )
 
 
@@ -411,9 +430,10 @@ def default_rules() -> Rules:
 # ----------------------------------------------------------------------------- classifier
 
 INCLUDE_WEIGHT = 1.0
-# Cues that, said of Hamas or Gaza, imply the talks even with no hostage or truce word.
-# Not "stalled"/"collapse": "Israel told to halt Rafah offensive" is war news.
-_EVENT_SIGNALS = frozenset(("deal", "release", "progress", "proposal"))
+# Event phrases (tier 3) that, said of the captors, imply the talks even with no hostage
+# or truce word ("Hamas hands over four soldiers", "Hamas says 'no deal'"); "none" cues
+# and mere nouns ("clash") do not.
+_EVENT_SIGNALS = frozenset(("deal", "release", "progress", "proposal", "stalled", "collapse"))
 _KICKER_DEMOTION = 100_000  # a weak cue in a kicker ranks after every cue of the headline proper
 
 
@@ -436,7 +456,11 @@ class Classifier:
                 phrase = normalise(str(term))
                 if phrase:
                     self._user.setdefault(phrase, kind)
-        self._user_index = PhraseIndex({p: ((k, p), None) for p, k in self._user.items()}) if self._user else None
+        self._user_index: PhraseIndex | None = None
+        if self._user:
+            self._user_index = PhraseIndex()
+            for phrase, kind in self._user.items():
+                self._user_index.add_phrase(phrase, CONTEXT, (kind, phrase))
 
     def classify(self, title: str, summary: str = "") -> Verdict:
         try:
@@ -508,9 +532,9 @@ class Classifier:
                 topic_weight = rule.topic
                 if topic_weight > signal_topic:
                     signal_topic = topic_weight
-                if topic_weight > event_topic and signal in _EVENT_SIGNALS:
-                    event_topic = topic_weight
                 tier = rule.tier
+                if tier == 3 and topic_weight > event_topic and signal in _EVENT_SIGNALS:
+                    event_topic = topic_weight
                 start = pos
                 if in_title and pos < kicker_end and tier < 3:
                     pos += _KICKER_DEMOTION
@@ -538,13 +562,14 @@ class Classifier:
         topic = max(hostage, talks)
         if hostage and talks:
             topic += rules.hostage_talks_bonus
-        # An event verb ("frees", "hands over") on the Gaza side is itself topic evidence:
-        # "Hamas releases Thai nationals" names no hostage. Beside a generic "deal" alone it
-        # is not ("Israel approves arms deal").
-        gaza_side = "gaza" in anchors or "oct7" in anchors
+        # An event verb ("frees", "hands over") said of the captors is itself topic evidence:
+        # "Hamas releases Thai nationals" names no hostage; "Israel frees detained Gaza
+        # doctor" is war news. Beside a generic "deal" alone a verb adds nothing
+        # ("Israel approves arms deal").
+        captors = "hamas" in anchors or "oct7" in anchors
         if topic >= rules.weak_topic or include_score:
             topic += min(signal_topic, rules.signal_topic_cap)
-        elif gaza_side and event_topic:
+        elif captors and event_topic:
             topic += min(event_topic, rules.signal_topic_cap)
         anchor = 0.0
         if anchors:
@@ -553,7 +578,8 @@ class Classifier:
         if negative:
             notes.append(f"negative: -{negative:g}")
         score = round(topic + anchor + include_score - negative, 3)
-        has_topic = hostage > 0 or talks > 0 or include_score > 0 or (gaza_side and event_topic > 0)
+        # A generic "deal" or "plan" alone is not the topic ("cabinet approves plan for Gaza City").
+        has_topic = max(hostage, talks) >= rules.weak_topic or include_score > 0 or (captors and event_topic > 0)
         relevant = has_topic and not vetoed and score >= self.threshold
 
         signal = "none"

@@ -20,12 +20,17 @@ How an item matches a story
      Jihad and theirs): a mediator as subject ("Qatar announces truce deal")
      does not veto "Israel and Hamas agree truce deal".
    - different talk *venues* (Doha vs Cairo), compared at country level
-     (Doha = Qatar, Sharm el-Sheikh = Egypt): only known venues among
-     ``Verdict.places`` that the headline itself names, so a summary's passing
-     mention or a prison or West Bank town never vetoes.
+     (Doha = Qatar, Sharm el-Sheikh = Egypt): known venues among
+     ``Verdict.places`` that the headline itself names, and venues the
+     headline names (a city anywhere, a country after "in"/"to": "talks in
+     Qatar" but not "Qatar announces"), so a summary's passing mention or a
+     prison or West Bank town never vetoes.
    - *who*: a headline about hostages only and one about prisoners only
      (the two halves of an exchange are two stories: ``OBJECT_WORDS``).
    - *which round*: different ordinals ("first exchange" vs "second").
+   - *announced vs done*, for events that are announced before they happen
+     ("Hamas to free three hostages" vs "Hamas frees three hostages":
+     ``ANNOUNCED_EVENTS``), judged on the headline's first clause.
    - *opposed signals*: a positive talks signal (deal, progress, proposal)
      and a negative one (stalled, collapse) never match.
 3. *Similarity* of the headlines must reach a threshold: ``THRESHOLD`` for
@@ -95,7 +100,6 @@ DISJOINT_ACTORS_FACTOR = 0.9
 DRIFT = 0.35
 DRIFT_HOURS = 12.0
 EVENT_CONFLICT_FACTOR = 0.6
-TENSE_CONFLICT_FACTOR = 0.6
 # Events that are announced first and happen later: "to free" and "frees" are two stories.
 # (An announced postponement or rejection is the development itself.)
 ANNOUNCED_EVENTS = frozenset({"release", "sign", "resume", "travel", "present", "rescue", "extend"})
@@ -467,8 +471,6 @@ def _conflict_factor(a: Features, b: Features) -> float:
         factor *= DISJOINT_ACTORS_FACTOR
     if a.event and b.event and a.event not in b.events and b.event not in a.events:
         factor *= EVENT_CONFLICT_FACTOR
-    if a.future != b.future and (a.event in ANNOUNCED_EVENTS or b.event in ANNOUNCED_EVENTS):
-        factor *= TENSE_CONFLICT_FACTOR
     return factor
 
 
@@ -494,6 +496,8 @@ def vetoed(a: Features, b: Features) -> bool:
     if a.venues and b.venues and not (a.venues & b.venues):
         return True
     if a.objects and b.objects and not (a.objects & b.objects):
+        return True
+    if a.future != b.future and (a.event in ANNOUNCED_EVENTS or b.event in ANNOUNCED_EVENTS):
         return True
     return bool(a.ordinals and b.ordinals and not (a.ordinals & b.ordinals))
 

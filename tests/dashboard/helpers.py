@@ -15,7 +15,8 @@ async def settle(pilot, rounds: int = 6) -> None:
     repeat until a round starts no new work."""
     app = pilot.app
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        # The poller worker runs for the app's lifetime: never wait on it.
+        await app.workers.wait_for_complete([w for w in app.workers if w.group != "poller"])
         await pilot.pause()
         if not any(w.is_running for w in app.workers if w.group != "poller"):
             await pilot.pause()
