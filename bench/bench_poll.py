@@ -214,7 +214,14 @@ def main() -> int:
         farm.stop()
 
 
+def compile_package() -> None:
+    """Byte-compile tui/ as `pip install` does. This sandbox sets PYTHONDONTWRITEBYTECODE,
+    so an editable checkout would otherwise recompile every module on every start."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tui")], check=True)
+
+
 def run_all(args, farm: FarmProcess, tmp: Path) -> int:
+    compile_package()
     config = write_config(tmp, farm.urls)
     use_cli = cli_works()
     how = "talkwatch poll --once --all" if use_cli else "python -c Poller.poll_once(force=True) (CLI not ready)"

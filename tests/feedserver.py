@@ -16,6 +16,7 @@ import gzip
 import socket
 import struct
 import threading
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -220,7 +221,7 @@ def _not_modified(route: Route, request: LoggedRequest) -> bool:
 def gzip_bomb(inflated_size: int) -> bytes:
     """A small gzip member that inflates to `inflated_size` bytes of XML-ish filler."""
     out = bytearray()
-    compressor = __import__("zlib").compressobj(9, wbits=31)
+    compressor = zlib.compressobj(9, wbits=31)
     block = b" " * (1 << 20)
     remaining = inflated_size
     while remaining > 0:

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.classify import Classifier, classify, normalise, split_kicker, strip_publisher
+from tui.classify import Classifier, _load_rules_data, classify, expand, normalise, split_kicker, strip_publisher
 from tui.classify_jsonl import run
 from tui.models import SIGNALS, Verdict
 
 CASES_PATH = Path(__file__).parent / "cases" / "classify_cases.jsonl"
-# Floors a little under what the rules reach today (F1 1.000, signal accuracy 0.99),
+# Floors a little under what the rules reach today (F1 0.998, signal accuracy 0.988),
 # so a rule edit that costs more than a few cases fails here.
 RELEVANCE_F1_FLOOR = 0.97
 SIGNAL_ACCURACY_FLOOR = 0.95
@@ -102,6 +102,20 @@ def test_hard_negatives_are_not_relevant(title):
     assert verdict.signal == "none"
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Israel frees detained Gaza doctor after months in custody",
+        "Israel agrees to allow more aid trucks into Gaza",
+        "Israel's cabinet approves plan to take over Gaza City",
+        "Hamas fighters clash with Israeli troops in Jabalia",
+        "IDF says it returned fire at suspects approaching troops in Gaza",
+    ],
+)
+def test_war_news_with_event_verbs_is_not_relevant(title):
+    assert not classify(title).relevant
+
+
 def test_gaza_war_news_needs_talks_or_hostages():
     assert not classify("Israel expands ground operation in northern Gaza").relevant
     assert classify("Israel expands ground operation in northern Gaza as hostage talks stall").relevant
@@ -122,6 +136,17 @@ def test_a_strong_gaza_story_survives_a_passing_mention_of_another_country():
     assert verdict.relevant and verdict.signal == "release"
 
 
+def test_an_event_said_of_the_captors_counts_but_not_of_a_place():
+    assert classify("Hamas official: there will be no deal unless Israel withdraws fully").relevant
+    assert not classify("UN court orders Israel to halt offensive in Rafah").relevant
+
+
+def test_dual_nationality_is_not_another_conflict():
+    verdict = classify("Hamas releases Israeli-Russian hostage Sasha Troufanov")
+    assert verdict.relevant and verdict.signal == "release"
+    assert not any(line.startswith("other conflict") for line in verdict.matched)
+
+
 def test_spelling_variants_are_one_term():
     for spelling in ("ceasefire", "cease-fire", "cease fire", "Cease\u2011Fire"):
         verdict = classify(f"Gaza {spelling} talks resume in Doha")
@@ -139,14 +164,14 @@ def test_transliterated_terms_count():
 @pytest.mark.parametrize(
     ("title", "signal"),
     [
-        ("Israeli cabinet approves deal to free 50 hostages", "deal"),
+        ("Israel's government backs deal to free 50 captives", "deal"),
         ("Gaza truce extended by two days, Qatar says", "deal"),
         ("Hamas frees three Israeli hostages in Khan Younis handover", "release"),
         ("Bodies of four hostages returned to Israel", "release"),
         ("Hamas delegation heads to Cairo for ceasefire talks", "progress"),
         ("Israel studying Hamas response to hostage proposal", "proposal"),
         ("Hamas rejects Israeli proposal for Gaza truce", "stalled"),
-        ("Qatar suspends mediation in Gaza talks", "stalled"),
+        ("Qatar suspends its mediating role between Israel and Hamas", "stalled"),
         ("Gaza truce collapses as Israel resumes strikes", "collapse"),
         ("Hamas accuses Israel of violating ceasefire", "collapse"),
         ("Hostage families rally in Tel Aviv to demand deal", "none"),
@@ -156,6 +181,18 @@ def test_signal_follows_the_event(title, signal):
     verdict = classify(title)
     assert verdict.relevant
     assert verdict.signal == signal
+
+
+def test_a_few_words_may_sit_between_verb_and_object():
+    assert classify("Israel resumes Gaza offensive after truce expires").signal == "collapse"
+    assert classify("Israel strikes Gaza, ending two-month truce").signal == "collapse"
+    assert classify("Truce between Israel and Hamas holds for a second day").signal == "deal"
+
+
+def test_modality_changes_the_signal():
+    assert classify("Hamas must release all hostages by Saturday, Trump says").signal == "stalled"
+    assert classify("Hamas says it is ready to release all hostages at once").signal == "progress"
+    assert classify("Hamas refuses to release hostages until aid enters Gaza").signal == "stalled"
 
 
 def test_label_the_one_the_headline_leads_with():
@@ -190,10 +227,10 @@ def test_release_in_another_sense_is_not_a_release():
 
 
 def test_kicker_label_does_not_lead():
-    verdict = classify("Abductees' return: war cabinet to weigh new Israeli framework")
+    verdict = classify("Hostages' return: ministers to weigh revised Israeli outline")
     assert verdict.signal == "proposal"
     # ...but an event verb in the kicker does.
-    assert classify("Deal reached: Hamas to free remaining hostages").signal == "deal"
+    assert classify("Agreement reached: Hamas will release last living captives").signal == "deal"
     assert split_kicker("Hostage deal: Hamas frees three") == ("Hostage deal", "Hamas frees three")
 
 
@@ -216,6 +253,20 @@ def test_publisher_name_is_not_an_anchor():
 def test_normalise_unifies_quotes_dashes_and_possessives():
     assert normalise("Hamas\u2019s \u201cresponse\u201d \u2013 cease-fire") == "hamas response ceasefire"
     assert normalise("Counter-proposal to hand over") == "counterproposal to handover"
+
+
+def test_rule_syntax_expands_groups_variables_and_glued_groups():
+    assert sorted(expand("hostage(s|) (freed|released)")) == [
+        "hostage freed", "hostage released", "hostages freed", "hostages released",
+    ]
+    assert expand("end (the |)war") == ["end the war", "end war"]
+    assert expand("{X} talks", {"X": "(truce|cease-fire)"}) == ["truce talks", "ceasefire talks"]
+
+
+def test_packaged_rules_name_only_known_signals():
+    data = _load_rules_data()
+    assert {group.get("signal", "") for group in data["signal"]} <= set(SIGNALS) | {""}
+    assert {group["kind"] for group in data["context"]} <= {"hostage", "talks", "anchor", "negative", "mask"}
 
 
 # ----------------------------------------------------------------------------- explanation
@@ -347,6 +398,22 @@ def test_jsonl_bad_lines_are_reported_by_number_and_the_rest_flows():
     assert [o["id"] for o in out] == [1, 5]
     assert [line.split(":")[0] for line in err] == ["line 2", "line 4", "line 5", "line 7"]
     assert "title" in err[1]
+
+
+def test_jsonl_undecodable_bytes_do_not_stop_the_stream():
+    raw = (
+        b'{"id": 1, "title": "Gaza truce talks stall \xff\xfe"}\n'
+        b"\xff\xfe not json\n"
+        b'{"id": 3, "title": "Hamas frees three hostages in Gaza"}\n'
+    )
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run(stdin, stdout, stderr, Classifier())
+    out = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert code == 1
+    assert [o["id"] for o in out] == [1, 3]
+    assert out[0]["signal"] == "stalled"
+    assert stderr.getvalue().startswith("line 2:")
 
 
 def test_jsonl_blank_input_is_fine():

@@ -500,3 +500,15 @@ async def test_a_failing_store_is_reported_not_swallowed(feed_server, make_polle
     poller = make_poller(make_config(("f", url)), store=FailingStates())
     with pytest.raises(StoreError, match="disk full"):
         await poller.poll_once()
+
+
+async def test_a_gone_feed_comes_back_when_its_url_changes(feed_server, make_poller, store):
+    gone = feed_server.route("/gone", status=410)
+    poller = make_poller(make_config(("f", gone)))
+    await poller.poll_once()
+    assert store.feed_state("f").gone
+    fresh = feed_server.route("/fresh", body=rss(*ITEMS))
+    restarted = make_poller(make_config(("f", fresh)))  # feeds.toml edited, program restarted
+    result = (await restarted.poll_once()).results[0]
+    assert (result.outcome, result.new_items) == (FeedOutcome.OK, 2)
+    assert store.feed_state("f").gone is False and store.feed_state("f").url == fresh

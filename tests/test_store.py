@@ -431,3 +431,17 @@ def test_closed_store_says_so(tmp_path):
     store.close()  # twice is fine
     with pytest.raises(StoreError, match="closed"):
         store.item_count()
+
+
+def test_a_file_without_write_permission_is_refused_untouched(tmp_path, monkeypatch):
+    # Tests run as root here, where chmod does not bite; the check is os.access.
+    import tui.store as store_module
+
+    path = tmp_path / "t.db"
+    Store(path).close()
+    before = _file_bytes(path)
+    real_access = store_module.os.access
+    monkeypatch.setattr(store_module.os, "access", lambda p, mode: False if str(p) == str(path) else real_access(p, mode))
+    with pytest.raises(StoreError, match="is not writable: check its permissions or pass --db"):
+        Store(path)
+    assert _file_bytes(path) == before

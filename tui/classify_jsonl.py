@@ -9,7 +9,7 @@ lines are skipped. The exit status is 1 when any line was bad, else 0.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Iterator, TextIO
 
 if TYPE_CHECKING:
     from tui.classify import Classifier
@@ -38,14 +38,25 @@ def _problem(record: object) -> str | None:
     return None
 
 
+def _lines(stdin: TextIO) -> Iterator[str]:
+    """Lines of stdin; undecodable bytes become U+FFFD so one bad line cannot stop the rest
+    (a text stream over bytes, like sys.stdin, would raise mid-iteration instead)."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is None:
+        yield from stdin
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", errors="replace")
+
+
 def run(stdin: TextIO, stdout: TextIO, stderr: TextIO, classifier: "Classifier") -> int:
     bad = 0
-    for number, line in enumerate(stdin, start=1):
+    for number, line in enumerate(_lines(stdin), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError from odd bytes
+        except ValueError as exc:  # JSONDecodeError
             stderr.write(f"line {number}: not valid JSON ({exc})\n")
             bad += 1
             continue

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="print the current status of the talks")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    digest = sub.add_parser("digest", help="what changed in the talks over a period, ready to paste")
+    digest.add_argument("--since", metavar="DURATION", default="24h", help='the period, e.g. "24h" (default), "7d"')
+    digest.add_argument("--format", choices=("md", "json"), default="md")
     return parser
 
 
@@ -304,24 +308,45 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     import json
-    from datetime import timedelta
 
     from tui.models import utc_now
-    from tui.status import compute_status, format_status, status_to_dict
-    from tui.store import ItemQuery
+    from tui.reports import talks_status
+    from tui.status import format_status, status_to_dict
 
     config = _load_config(args, quiet=True)
     store = _open_store(args, config, readonly=True)
     now = utc_now()
     try:
-        items = store.query(ItemQuery(relevant_only=True, since=now - timedelta(days=30), limit=None))
+        status = talks_status(store, now)
     finally:
         store.close()
-    status = compute_status(items, now)
     if args.json:
         print(json.dumps(status_to_dict(status), ensure_ascii=False, indent=2))
     else:
         print(format_status(status, now))
+    return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    import json
+    from datetime import timedelta
+
+    from tui.digest import render_json, render_markdown
+    from tui.models import utc_now
+    from tui.reports import digest
+
+    period = _duration(args.since)
+    config = _load_config(args, quiet=True)
+    store = _open_store(args, config, readonly=True)
+    now = utc_now()
+    try:
+        result = digest(store, since=now - timedelta(seconds=period), now=now)
+    finally:
+        store.close()
+    if args.format == "json":
+        print(json.dumps(render_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(render_markdown(result))
     return EXIT_OK
 
 
@@ -395,5 +420,6 @@ COMMANDS = {
     "classify": cmd_classify,
     "reclassify": cmd_reclassify,
     "status": cmd_status,
+    "digest": cmd_digest,
     "dashboard": cmd_dashboard,
 }

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
@@ -96,16 +97,19 @@ class _Digest:
 
 
 _classifiers: dict = {}  # per worker (thread pool: shared; process pool: per process)
+_classifiers_lock = threading.Lock()
 
 
 def _classifier_for(topic: TopicSpec | None):
-    from tui.classify import Classifier
-
-    key = topic
-    classifier = _classifiers.get(key)
+    classifier = _classifiers.get(topic)
     if classifier is None:
-        _classifiers.clear()  # a topic change replaces the old one
-        classifier = _classifiers[key] = Classifier(topic)
+        with _classifiers_lock:  # parse threads must not all build the same rules at once
+            classifier = _classifiers.get(topic)
+            if classifier is None:
+                from tui.classify import Classifier
+
+                _classifiers.clear()  # a topic change replaces the old one
+                classifier = _classifiers[topic] = Classifier(topic)
     return classifier
 
 
@@ -140,15 +144,28 @@ def digest_body(
     )
 
 
-def _warm_worker() -> None:
-    """Pay the feedparser/classifier import in the worker before the first body arrives."""
+def _warm_worker(topic: TopicSpec | None) -> None:
+    """Pay the feedparser import and the classifier build before the first body arrives."""
     import tui.parse  # noqa: F401
 
-    _classifier_for(None)
+    _classifier_for(topic)
 
 
-def make_parse_pool(kind: str) -> Executor:
-    workers = max(1, min(4, os.cpu_count() or 1))
+def _init_worker(topic: TopicSpec | None) -> None:
+    """Process-pool worker start: Ctrl-C is for the parent, which shuts us down cleanly
+    (otherwise every worker prints a KeyboardInterrupt traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _warm_worker(topic)
+
+
+def _parse_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def make_parse_pool(kind: str, topic: TopicSpec | None = None) -> Executor:
+    workers = _parse_workers()
     if kind == "process":
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -158,17 +175,19 @@ def make_parse_pool(kind: str) -> Executor:
         # once, so each worker starts as a cheap fork of a warm process.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["tui.parse", "tui.classify", "tui.poller"])
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker)
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(topic,)
+        )
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talkwatch-parse")
 
 
-def _start_parse_pool(kind: str) -> Executor:
+def _start_parse_pool(kind: str, topic: TopicSpec | None) -> Executor:
     """Make the pool and start its workers now (they start lazily otherwise, on the loop)."""
     try:
-        pool = make_parse_pool(kind)
+        pool = make_parse_pool(kind, topic)
         if kind == "process":
             # One job per worker at once, so every worker process is started here.
-            for job in [pool.submit(_warm_worker) for _ in range(pool._max_workers)]:
+            for job in [pool.submit(_warm_worker, topic) for _ in range(_parse_workers())]:
                 job.result()
         return pool
     except (OSError, ImportError, RuntimeError, BrokenExecutor) as exc:  # no /dev/shm, unguarded __main__...
@@ -507,7 +526,7 @@ class Poller:
                 # Starting worker processes blocks for a while: do it off the loop,
                 # once, however many feeds are waiting for it.
                 self._parse_pool_starting = asyncio.ensure_future(
-                    asyncio.to_thread(_start_parse_pool, self.parse_pool_kind)
+                    asyncio.to_thread(_start_parse_pool, self.parse_pool_kind, self._config.topic)
                 )
             pool = await asyncio.shield(self._parse_pool_starting)
             if self._parse_pool is None:

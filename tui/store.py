@@ -20,6 +20,7 @@ Timestamps are REAL epoch seconds; they round-trip to the microsecond.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -189,21 +190,16 @@ _ITEM_COLUMNS = (
 
 
 def _stored_item(row: tuple) -> StoredItem:
+    # Positional arguments, in StoredItem's field order: a query builds up to
+    # 2,000 of these per keystroke and keywords cost a third more.
     (id_, feed, key, title, summary, link, author, published, first_seen, read, starred,
      relevant, score, signal, matched, actors, places) = row
     return StoredItem(
-        id=id_,
-        feed=feed,
-        key=key,
-        title=title,
-        summary=summary,
-        link=link,
-        author=author,
-        published=datetime.fromtimestamp(published, timezone.utc),
-        first_seen=datetime.fromtimestamp(first_seen, timezone.utc),
-        read=bool(read),
-        starred=bool(starred),
-        verdict=_verdict(relevant, score, signal, matched, actors, places),
+        id_, feed, key, title, summary, link, author,
+        datetime.fromtimestamp(published, timezone.utc),
+        datetime.fromtimestamp(first_seen, timezone.utc),
+        bool(read), bool(starred),
+        _verdict(relevant, score, signal, matched, actors, places),
     )
 
 
@@ -211,10 +207,7 @@ def _stored_item(row: tuple) -> StoredItem:
 def _verdict(relevant: int, score: float, signal: str, matched: str, actors: str, places: str) -> Verdict:
     # Most rows share a handful of verdicts (every irrelevant item has the
     # same one); Verdict is frozen, so sharing the objects is safe.
-    return Verdict(
-        relevant=bool(relevant), score=score, signal=signal,
-        matched=_tuple(matched), actors=_tuple(actors), places=_tuple(places),
-    )
+    return Verdict(bool(relevant), score, signal, _tuple(matched), _tuple(actors), _tuple(places))
 
 
 _FEED_COLUMNS = (
@@ -313,6 +306,12 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise self._problem(f"cannot be created ({exc.strerror}): pass --db with a writable location") from exc
+        # WAL needs to write the file and create -wal/-shm beside it; say so
+        # now rather than fail on the first poll.
+        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+            raise self._problem("is not writable: check its permissions or pass --db")
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise self._problem(f"is in a directory talkwatch cannot write to ({self.path.parent}): pass --db")
         try:
             conn = self._connect(self._uri("rwc"))
         except sqlite3.Error as exc:
@@ -421,15 +420,20 @@ class Store:
             conn = self._conn
             if conn is None:
                 raise StoreError(f"{self.path}: the store is closed")
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                else:
+                    conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if "readonly" in str(exc) or "read-only" in str(exc):
+                    raise self._problem(f"is not writable ({exc}): check its permissions or pass --db") from exc
                 raise
-            else:
-                conn.execute("COMMIT")
 
     # -- writes ------------------------------------------------------------------
 

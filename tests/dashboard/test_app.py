@@ -108,7 +108,7 @@ async def test_filter_line_narrows_as_you_type_and_escape_clears(config, store):
         await settle(pilot)
         assert len(shown_titles(app)) == 6
         assert app.focused.id == "headlines"
-        assert not app.query_one("#filter").has_class("-active")
+        assert not app.query_one("#filter-row").has_class("-active")
 
 
 FILTER_CASES = [

@@ -176,9 +176,11 @@ class TalkwatchApp(App[int]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield HeadlinesTable(id="headlines")
+                with Horizontal(id="filter-row"):
+                    yield Static(Text("/", style="bold"), id="filter-prompt")
+                    yield FilterBar(id="filter")
                 yield DetailPanel(id="detail")
             yield SourcesPanel(id="sources")
-        yield FilterBar(id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -534,14 +536,13 @@ class TalkwatchApp(App[int]):
     # -- actions -----------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        bar.add_class("-active")
-        bar.focus()
+        self.query_one("#filter-row").add_class("-active")
+        self.query_one(FilterBar).focus()
 
     def action_clear_filter(self) -> None:
         bar = self.query_one(FilterBar)
         bar.value = ""  # posts Input.Changed, which reloads
-        bar.remove_class("-active")
+        self.query_one("#filter-row").remove_class("-active")
         if self.view.filter_text:
             self.view = self.view.with_(filter_text="")
             self.load_items()
@@ -550,12 +551,12 @@ class TalkwatchApp(App[int]):
     def action_focus_headlines(self) -> None:
         bar = self.query_one(FilterBar)
         if not bar.value:
-            bar.remove_class("-active")
+            self.query_one("#filter-row").remove_class("-active")
         self.query_one(HeadlinesTable).focus()
 
     def action_reset_view(self) -> None:
         self.query_one(FilterBar).value = ""
-        self.query_one(FilterBar).remove_class("-active")
+        self.query_one("#filter-row").remove_class("-active")
         self.view = ViewState(limit=self.view.limit)
         self._show_sources()
         self.load_items()
@@ -657,10 +658,15 @@ class TalkwatchApp(App[int]):
     def keys_for_actions(self) -> dict[str, str]:
         """The key shown for each action, after any remapping."""
         keys: dict[str, str] = {}
-        for key, active in self.active_bindings.items():
+        for active in self.active_bindings.values():
             binding = active.binding
-            name = binding.action.split("(")[0]
-            keys.setdefault(name, self.get_key_display(binding))
+            # Our bindings carry ids named after their action; prefer them over
+            # Textual's built-ins for the same action (ctrl+q for quit).
+            name = binding.id if binding.id in ACTION_IDS else binding.action.split("(")[0]
+            if binding.id in ACTION_IDS:
+                keys[name] = self.get_key_display(binding)
+            else:
+                keys.setdefault(name, self.get_key_display(binding))
         keys["pick_source"] = "1-9 0"
         keys.setdefault("open_detail", "enter")
         keys["command_palette"] = "ctrl+p"
@@ -672,6 +678,9 @@ class TalkwatchApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self._close_poller()
+
+
+ACTION_IDS = {b.id for b in TalkwatchApp.BINDINGS if isinstance(b, Binding) and b.id}
 
 
 def create_app(
@@ -687,6 +696,22 @@ def create_app(
     return TalkwatchApp(config, store, poller=poller, clock=clock, config_path=config_path, demo=demo)
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker before Textual takes the terminal.
+
+    Inside ``App.run`` sys.stderr is Textual's capture object, whose fileno()
+    is -1; the tracker hands sys.stderr.fileno() to its child process, so the
+    poller's parse process pool, started lazily inside the app, would fail with
+    "bad value(s) in fds_to_keep". Started here, it is simply reused later.
+    """
+    try:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+    except Exception:  # no multiprocessing support: the poller falls back to threads
+        pass
+
+
 def run_dashboard(config: Any, store: Any, *, config_path: Path | str | None, demo_server: Any = None) -> int:
     """Open the dashboard with a live poller; returns the exit code.
 
@@ -695,6 +720,7 @@ def run_dashboard(config: Any, store: Any, *, config_path: Path | str | None, de
     """
     from tui.poller import Poller
 
+    _start_resource_tracker()
     app = create_app(config, store, config_path=config_path, demo=demo_server)
     app.attach_poller(Poller(config, store, on_result=app.poller_callback))
     result = app.run()

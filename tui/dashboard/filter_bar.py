@@ -15,16 +15,12 @@ class FilterBar(Input):
     ]
 
     DEFAULT_CSS = """
-    FilterBar {
-        dock: bottom;
-        display: none;
-        height: 3;
-        border: round $accent;
-        border-title-color: $accent;
-        margin: 0 0;
-    }
-    FilterBar.-active {
-        display: block;
+    FilterBar, FilterBar:focus {
+        height: 1;
+        width: 1fr;
+        border: none;
+        padding: 0 1 0 0;
+        background: $boost;
     }
     """
 

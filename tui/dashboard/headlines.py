@@ -18,7 +18,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from tui.dashboard.formatting import BADGE_WIDTH, age, plain, signal_badge
 from tui.models import StoredItem
 
-FLAG_W, AGE_W, SOURCE_W = 2, 4, 16
+FLAG_W, AGE_W, SOURCE_W = 1, 3, 16
 FIXED_WIDTH = FLAG_W + AGE_W + SOURCE_W + BADGE_WIDTH + 4 * 2  # + cell padding
 MIN_HEADLINE_W = 20
 

@@ -93,6 +93,9 @@ class HelpScreen(ModalScreen[None]):
         color: $text;
         margin-top: 1;
     }
+    HelpScreen .first {
+        margin-top: 0;
+    }
     """
 
     def __init__(self, keys_for: dict[str, str]) -> None:
@@ -104,7 +107,7 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "talkwatch help"
             box.border_subtitle = "Esc closes"
             with VerticalScroll():
-                yield Static("Keys", classes="heading")
+                yield Static("Keys", classes="heading first")
                 yield Static(keys_table(self.keys_for))
                 yield Static("Filter line (/)", classes="heading")
                 yield Static(filter_table())

@@ -69,11 +69,11 @@ def sources_text(
         text.append(word, style=colour)
         if state is not None and state.last_fetch_at is not None:
             fetched = age(state.last_fetch_at, now)
-            text.append(" · just now" if fetched == "now" else f" · {fetched} ago", style="#94a3b8")
+            text.append(" just now" if fetched == "now" else f" {fetched} ago", style="#94a3b8")
         if state is not None and not state.gone and state.next_check_at is not None:
-            text.append(f" · next {until(state.next_check_at, now)}", style="#94a3b8")
+            text.append(f" · next {until(state.next_check_at, now).removeprefix('in ')}", style="#94a3b8")
         if state is not None and state.latency_ms is not None:
-            text.append(f" · {state.latency_ms:.0f} ms", style="#64748b")
+            text.append(f" · {state.latency_ms:.0f}ms", style="#64748b")
         if state is not None:
             if state.last_error and state.outcome in (FeedOutcome.ERROR, FeedOutcome.BACKOFF, FeedOutcome.GONE):
                 text.append("\n    ")
