@@ -398,3 +398,15 @@ def test_titles_are_nfc_untouched_unicode():
 def test_a_bare_guid_is_not_turned_into_a_link():
     items = parse(rss("<item><guid>story-9</guid><title>a</title></item><item><guid>https://news.example/p/1</guid><title>b</title></item>")).items
     assert [(i.key, i.link) for i in items] == [("story-9", ""), ("https://news.example/p/1", "https://news.example/p/1")]
+
+
+@pytest.mark.parametrize("unit", ["<a", "<p", "<script", "<!--", "<a href='", "\x1b]", "\x1b[1;", "&#", "<style x"])
+def test_clean_text_is_linear_on_pathological_input(unit):
+    import time
+
+    hostile = unit * (64_000 // len(unit))
+    started = time.process_time()
+    out = clean_text(hostile)
+    assert time.process_time() - started < 0.3  # quadratic regexes took seconds here
+    assert_plain(out)
+    assert len(out) <= SUMMARY_MAX

@@ -445,3 +445,18 @@ def test_a_file_without_write_permission_is_refused_untouched(tmp_path, monkeypa
     with pytest.raises(StoreError, match="is not writable: check its permissions or pass --db"):
         Store(path)
     assert _file_bytes(path) == before
+
+
+def test_arbitrary_user_text_never_breaks_the_query(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    with Store(tmp_path / "fuzz.db", clock=lambda: NOW) as store:
+        store.upsert_items("F", [(make_item(feed="F", title="Talks in Doha \u00e9t\u00e9 \u05e9\u05dc\u05d5\u05dd 7"), make_verdict())])
+
+        @settings(max_examples=300, deadline=None)
+        @given(st.text(max_size=40))
+        def check(text):
+            store.query(ItemQuery(text=text))
+
+        check()

@@ -390,8 +390,10 @@ class Store:
             if self._conn is not None:
                 if not self.readonly:
                     try:
-                        conn = self._conn
-                        conn.execute("PRAGMA optimize")
+                        # Keeps the planner's statistics fresh; the limit
+                        # bounds the work on a large database to milliseconds.
+                        self._conn.execute("PRAGMA analysis_limit = 400")
+                        self._conn.execute("PRAGMA optimize")
                     except sqlite3.Error:
                         pass
                 self._conn.close()

@@ -69,12 +69,13 @@ def test_demo_in_tmux_filters_and_quits_cleanly(tmp_path: Path):
     assert talkwatch, "the talkwatch console script is not installed"
     rc_file = tmp_path / "rc"
     env_prefix = (
-        f"env HOME={tmp_path} XDG_CONFIG_HOME={tmp_path}/config XDG_DATA_HOME={tmp_path}/data "
+        # COLUMNS/LINES (pytest may set them) would override the terminal's real size.
+        f"env -u COLUMNS -u LINES HOME={tmp_path} XDG_CONFIG_HOME={tmp_path}/config XDG_DATA_HOME={tmp_path}/data "
         f"TERM=xterm-256color COLORTERM=truecolor"
     )
     command = f"{env_prefix} {talkwatch} demo; echo $? > {rc_file}; echo AFTER-EXIT; sleep 60"
     tmux = Tmux(tmp_path)
-    tmux.run("new-session", "-d", "-s", tmux.target, "-x", "100", "-y", "30", command)
+    tmux.run("-f", "/dev/null", "new-session", "-d", "-s", tmux.target, "-x", "100", "-y", "30", command)
     try:
         screen = tmux.wait_for(
             lambda s: sum(1 for line in s.splitlines() if HEADLINE_ROW.match(line)) >= 3 and (_shown(s) or 0) >= 3,
@@ -88,8 +89,9 @@ def test_demo_in_tmux_filters_and_quits_cleanly(tmp_path: Path):
         word = max(words, key=len).lower()
 
         tmux.run("send-keys", "-t", tmux.target, "/")
-        tmux.wait_for(lambda s: re.search(r"^ / ", s, re.M) is not None, "the filter line to open")
-        before = _shown(tmux.screen())
+        opened = tmux.wait_for(lambda s: re.search(r"^ / filter: words", s, re.M) is not None, "the filter line to open")
+        assert len(opened.splitlines()[0]) == 100
+        before = _shown(screen)
         tmux.run("send-keys", "-t", tmux.target, "-l", word)
         narrowed = tmux.wait_for(
             lambda s: f"/{word}" in s and (_shown(s) or 0) >= 1 and _shown(s) < (before or 0),
@@ -98,6 +100,8 @@ def test_demo_in_tmux_filters_and_quits_cleanly(tmp_path: Path):
         assert word in narrowed.lower()
 
         tmux.run("send-keys", "-t", tmux.target, "Escape")
+        # Wait for Esc to be handled: an ESC followed at once by "q" reads as Alt+q.
+        tmux.wait_for(lambda s: f"/{word}" not in s and (_shown(s) or 0) >= (before or 0), "Esc to clear the filter")
         tmux.run("send-keys", "-t", tmux.target, "q")
         after = tmux.wait_for(lambda s: "AFTER-EXIT" in s, "the app to exit")
         assert rc_file.read_text().strip() == "0"

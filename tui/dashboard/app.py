@@ -43,7 +43,7 @@ from tui.dashboard.messages import (
     Reclassified,
     StatusComputed,
 )
-from tui.dashboard.sources import SourcesPanel
+from tui.dashboard.sources import SourcesPanel, feed_look
 from tui.dashboard.status_bar import StatusBanner, state_name
 from tui.models import Clock, FeedPollResult, StoredItem, utc_now
 
@@ -132,14 +132,15 @@ class TalkwatchApp(App[int]):
         self.feed_counts: dict = {}
         self.status: Any = None
         self.last_state: str | None = None
+        self.status_had_signal = False
         self.config_problems: tuple = ()
         self._generation = 0
         self._shown_generation = -1
         self._poll_wakeup = asyncio.Event()
         self._force_next_poll = False
         self._polling = False
-        self._last_reload = -RELOAD_THROTTLE
-        self._reload_pending = False
+        self._last_reload: dict[str, float] = {}
+        self._reload_pending: set[str] = set()
         self._config_signature = self._stat_config()
         self.open_url: Callable[[str], Any] = webbrowser.open
         self.poller = None
@@ -377,15 +378,34 @@ class TalkwatchApp(App[int]):
         shown = len(self.items)
         unread = sum(1 for item in self.items if not item.read)
         if shown == 0:
+            text = self._sources_hint()
             if self.total_items == 0:
-                return Text("no stored items yet: waiting for the first poll", style="#94a3b8")
-            return Text("nothing matches: Esc clears the filter, a shows all, 0 all sources", style="#fb923c")
-        text = Text(f"{unread} unread · ", style="#94a3b8")
+                text.append("no stored items yet: waiting for the first poll", style="#94a3b8")
+            else:
+                text.append("nothing matches: Esc clears the filter, a shows all, 0 all sources", style="#fb923c")
+            return text
+        text = self._sources_hint()
+        text.append(f"{unread} unread · ", style="#94a3b8")
         if shown >= self.view.limit:
             text.append(f"showing newest {shown:,} of {self.total_items:,} stored", style="#fb923c")
         else:
             text.append(f"{shown:,} shown of {self.total_items:,} stored", style="#94a3b8")
         return text
+
+    def _sources_hint(self) -> Text:
+        """When the sources panel is hidden, its news in a few words."""
+        hint = Text()
+        if self.size.width >= WIDE_ENOUGH_FOR_SOURCES or not self.feeds:
+            return hint
+        panel = self.query_one(SourcesPanel)
+        if panel.progress is not None:
+            done, total = panel.progress
+            hint.append(f"polling {done}/{total} · ", style="#67e8f9")
+            return hint
+        failing = [f.name for f in self.feeds if feed_look(self.feed_states.get(f.name))[0] in ("error", "backing off", "gone")]
+        if failing:
+            hint.append(f"{len(failing)}/{len(self.feeds)} sources failing · ", style="bold #f87171")
+        return hint
 
     def _show_detail(self) -> None:
         self.query_one(DetailPanel).show(self.query_one(HeadlinesTable).highlighted_item(), self.clock())
@@ -406,6 +426,7 @@ class TalkwatchApp(App[int]):
 
     def _show_sources(self) -> None:
         self.query_one(SourcesPanel).show(self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source)
+        self.query_one(HeadlinesTable).border_subtitle = self._headlines_subtitle()
 
     @on(PollStarted)
     def _poll_started(self, message: PollStarted) -> None:
@@ -415,25 +436,29 @@ class TalkwatchApp(App[int]):
     def _feed_polled(self, message: FeedPolled) -> None:
         panel = self.query_one(SourcesPanel)
         panel.progress = (message.done, message.total) if message.done < message.total else None
-        self.load_feeds()
+        self._throttled("feeds", self.load_feeds)
         if message.result.new_items or message.result.updated_items:
-            self._reload_items_throttled()
+            self._throttled("items", self.load_items)
 
-    def _reload_items_throttled(self) -> None:
-        # A cold poll of hundreds of feeds reports hundreds of results; rebuild
-        # the list at most once a second so the event loop stays responsive.
-        wait = RELOAD_THROTTLE - (monotonic() - self._last_reload)
+    def _throttled(self, name: str, reload: Callable[[], Any]) -> None:
+        """Run ``reload`` now, or once at the end of the throttle window.
+
+        A cold poll of hundreds of feeds reports hundreds of results; reloading
+        at most once a second per kind keeps the event loop responsive."""
+        last = self._last_reload.get(name, -RELOAD_THROTTLE)
+        wait = RELOAD_THROTTLE - (monotonic() - last)
         if wait <= 0:
-            self._last_reload = monotonic()
-            self.load_items()
-        elif not self._reload_pending:
-            self._reload_pending = True
-            self.set_timer(wait, self._pending_reload)
+            self._last_reload[name] = monotonic()
+            reload()
+        elif name not in self._reload_pending:
+            self._reload_pending.add(name)
 
-    def _pending_reload(self) -> None:
-        self._reload_pending = False
-        self._last_reload = monotonic()
-        self.load_items()
+            def later() -> None:
+                self._reload_pending.discard(name)
+                self._last_reload[name] = monotonic()
+                reload()
+
+            self.set_timer(wait, later)
 
     @on(PollFinished)
     def _poll_finished(self, message: PollFinished) -> None:
@@ -453,7 +478,11 @@ class TalkwatchApp(App[int]):
         self.status = message.status
         banner = self.query_one(StatusBanner)
         state = state_name(message.status)
-        if self.last_state is not None and state != self.last_state:
+        # A status with no signal ever (empty database, first poll still
+        # running) is not a state the talks were in: no "was QUIET" then.
+        had_signal = self.status_had_signal
+        self.status_had_signal = getattr(message.status, "since", None) is not None
+        if had_signal and self.last_state is not None and state != self.last_state:
             banner.previous_state = self.last_state
             self.notify(
                 f"Talks status changed: {state} (was {self.last_state})",
