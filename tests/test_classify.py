@@ -12,15 +12,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.classify import Classifier, _load_rules_data, classify, expand, normalise, split_kicker, strip_publisher
+from tui.classify import (
+    CONTEXT,
+    SIGNAL,
+    Classifier,
+    PhraseIndex,
+    _load_rules_data,
+    classify,
+    expand,
+    normalise,
+    pattern_slots,
+    split_kicker,
+    strip_publisher,
+)
 from tui.classify_jsonl import run
 from tui.models import SIGNALS, Verdict
 
 CASES_PATH = Path(__file__).parent / "cases" / "classify_cases.jsonl"
-# Floors a little under what the rules reach today (F1 0.998, signal accuracy 0.988),
-# so a rule edit that costs more than a few cases fails here.
-RELEVANCE_F1_FLOOR = 0.97
-SIGNAL_ACCURACY_FLOOR = 0.95
+# Floors a little under what the rules reach today on all 1,199 cases (F1 0.998, signal
+# accuracy 0.988), so a rule edit that costs more than a few cases fails here.
+RELEVANCE_F1_FLOOR = 0.98
+SIGNAL_ACCURACY_FLOOR = 0.97
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ def load_cases() -> list[dict]:
 
 def test_cases_cover_every_signal_and_many_negatives():
     cases = load_cases()
-    assert len(cases) >= 200
+    assert len(cases) >= 1000
     assert len({c["id"] for c in cases}) == len(cases)
     counts = Counter(c["signal"] for c in cases if c["relevant"])
     assert set(counts) == set(SIGNALS)
@@ -232,6 +244,104 @@ def test_kicker_label_does_not_lead():
     # ...but an event verb in the kicker does.
     assert classify("Agreement reached: Hamas will release last living captives").signal == "deal"
     assert split_kicker("Hostage deal: Hamas frees three") == ("Hostage deal", "Hamas frees three")
+
+
+@pytest.mark.parametrize(
+    ("title", "signal"),
+    [
+        ("Hamas says talks over hostages continue in Cairo", "progress"),  # "talks over", not "talks are over"
+        ("Hamas says the talks are over after Israeli strike in Doha", "collapse"),
+        ("Israel and Hamas begin indirect talks in Sharm el-Sheikh", "progress"),
+        ("Israel and Hamas close in on Gaza ceasefire deal, officials say", "progress"),
+        ("Hamas drops key demand, clearing way for Gaza truce talks", "progress"),
+        ("Blinken says some of Hamas's proposed changes are 'not workable'", "stalled"),
+        ("Hopes for a Gaza hostage deal fade as Israel expands offensive", "stalled"),
+        ("Hamas hands over response to Gaza ceasefire proposal to Qatar", "proposal"),
+        ("Netanyahu, Hamas accept US-brokered ceasefire, Trump says", "deal"),
+        ("Hamas accepts Egyptian truce proposal, Israel to study it", "progress"),
+        ("Ceasefire in tatters as Israel resumes bombing Gaza", "collapse"),
+        ("'Welcome home': Hostages return from Gaza after two years", "release"),
+        ("Talks on second phase of Gaza deal yet to begin as deadline passes", "stalled"),
+        ("Netanyahu gives green light for negotiators to continue hostage talks", "progress"),
+        ("Netanyahu's coalition partners threaten to quit over hostage deal", "none"),
+    ],
+)
+def test_wording_families_of_the_wires(title, signal):
+    verdict = classify(title)
+    assert verdict.relevant
+    assert verdict.signal == signal
+
+
+def test_named_hostages_and_resumed_war_are_the_story():
+    assert classify("Funeral held for Shiri Bibas and her sons Ariel and Kfir").relevant
+    assert classify("Israel resumes war in Gaza, killing more than 400").signal == "collapse"
+    assert not classify("IDF releases findings of probe into October 7 failures at Nir Oz").relevant
+    assert not classify("Palestinian detainees report torture at Sde Teiman, rights group says").relevant
+
+
+# ----------------------------------------------------------------------------- phrase index
+
+
+def naive_scan(phrases: dict[tuple[str, ...], tuple], tokens: list[str]) -> tuple[list, list]:
+    """Leftmost-longest, non-overlapping, per layer, by brute force over every phrase."""
+    out: tuple[list, list] = ([], [])
+    for layer in (CONTEXT, SIGNAL):
+        i = 0
+        while i < len(tokens):
+            best = None
+            for phrase, values in phrases.items():
+                if values[layer] is not None and tuple(tokens[i : i + len(phrase)]) == phrase:
+                    if best is None or len(phrase) > len(best):
+                        best = phrase
+            if best is None:
+                i += 1
+                continue
+            value = phrases[best][layer]
+            out[layer].append(value if layer == CONTEXT else (i, i + len(best), value))
+            i += len(best)
+    return out
+
+
+WORDS = st.sampled_from(["a", "b", "c", "d"])
+PATTERN = st.lists(st.lists(st.lists(WORDS, max_size=2), min_size=1, max_size=3), min_size=1, max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(PATTERN, st.sampled_from([CONTEXT, SIGNAL])), min_size=1, max_size=6),
+       st.lists(WORDS, max_size=12))
+def test_shared_phrase_index_matches_brute_force(patterns, tokens):
+    # Tails are shared between patterns' paths (a DAG) and copied on write: a later
+    # phrase must never leak into an earlier pattern's other paths.
+    index = PhraseIndex()
+    phrases: dict[tuple[str, ...], list] = {}
+    for number, (slots, layer) in enumerate(patterns):
+        index.add(slots, layer, number)
+        for combo in __import__("itertools").product(*slots):
+            phrase = tuple(w for words in combo for w in words)
+            if phrase:
+                values = phrases.setdefault(phrase, [None, None])
+                if values[layer] is None:  # the first definition wins
+                    values[layer] = number
+    assert index.scan(tokens) == naive_scan(phrases, tokens)
+
+
+def test_pattern_tails_are_shared_not_copied():
+    index = PhraseIndex()
+    index.add(pattern_slots("(w1|w2|w3|w4|w5) (x1|x2|x3|x4|x5) (y1|y2|y3|y4|y5)"), SIGNAL, "v")
+    index.add(pattern_slots("w1 x1 y1 z"), SIGNAL, "longer")
+    assert index.scan("w5 x5 y5".split())[1] == [(0, 3, "v")]
+    assert index.scan("w1 x1 y1 z".split())[1] == [(0, 4, "longer")]
+    assert index.scan("w2 x1 y1 z".split())[1] == [(0, 3, "v")]  # no leak into a shared tail
+    seen: set[int] = set()
+
+    def count(kids):
+        for node in kids.values():
+            if id(node) not in seen:
+                seen.add(id(node))
+                count(node[2])
+
+    count(index._root)
+    assert len(seen) < 30  # a tree would need 5 + 25 + 125 + 1 nodes
 
 
 # ----------------------------------------------------------------------------- normalising

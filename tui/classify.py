@@ -91,7 +91,8 @@ def strip_publisher(title: str) -> str:
         return title
     head, tail = title[:cut].rstrip(), title[cut + 3 :].strip()
     looks_like_name = bool(tail) and (not tail[0].islower() or "." in tail)
-    if looks_like_name and len(tail) <= 60 and len(tail.split()) <= 6 and len(head.split()) >= 3:
+    # split(None, k) stops after k cuts: enough to count "at most 6" and "at least 3" words.
+    if looks_like_name and len(tail) <= 60 and len(tail.split(None, 6)) <= 6 and len(head.split(None, 2)) >= 3:
         return head
     return title
 
@@ -111,9 +112,14 @@ def tokenise(text: str) -> list[str]:
     """Lowercase words: the form every rule phrase is matched in."""
     if text.isascii():  # the common case, on a fast path
         raw = text.encode("ascii").lower()
-        if b"'" in raw or b"`" in raw:
-            raw = _POSSESSIVE_BYTES.sub(b"", raw.replace(b"`", b"'"))
+        if b"`" in raw:
+            raw = raw.replace(b"`", b"'")
+        if b"'s" in raw:  # the regex only where a possessive can be
+            raw = _POSSESSIVE_BYTES.sub(b"", raw)
         tokens = raw.translate(_ASCII_TABLE, b"'").decode("ascii").split()
+        # A substring test in C first: most texts have none of the split compounds.
+        if b"cease" not in raw and b"counter" not in raw and b"hand" not in raw:
+            return tokens
     else:
         text = text.translate(_PUNCT).lower()
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -194,33 +200,79 @@ class PhraseIndex:
     non-overlapping matches. A node is [context value, signal value, children, the
     "~" child or None] (the last saves a second lookup when a word does not go on)."""
 
-    __slots__ = ("_root",)
+    __slots__ = ("_root", "_shared")
 
     def __init__(self) -> None:
         self._root: dict[str, list[Any]] = {}
+        # The index is a DAG, not a tree: the nodes that spell a pattern's later slots are
+        # built once and shared by every way of reaching them ("(hopes|prospects) (for|of)
+        # ... (fade|dim)" is 1 set of tails, not one per prefix), which keeps the build
+        # small and fast. Shared nodes are copied before a later phrase changes them
+        # (copy on write), so a phrase never leaks into another one's paths. Holds ids;
+        # a stale id only causes a harmless extra copy.
+        self._shared: set[int] = set()
 
     def add(self, slots: list[list[list[str]]], layer: int, value: Any) -> None:
         """Put value on every phrase the slots spell (see pattern_slots); where a phrase
         already has a value in this layer, the first one stays."""
+        n = len(slots)
+        # ends[k]: a phrase may end before slot k (every slot from k on is optional).
+        ends = [False] * n + [True]
+        for k in range(n - 1, -1, -1):
+            ends[k] = ends[k + 1] and any(not words for words in slots[k])
+        shared = self._shared
+        built: list[list[Any]] = []
+        tails: dict[int, dict[str, list[Any]]] = {}
 
-        def walk(kids: dict[str, list[Any]], node: list[Any] | None, k: int) -> None:
-            if k == len(slots):
-                if node is not None and node[layer] is None:
-                    node[layer] = value
-                return
-            for words in slots[k]:
-                here_kids, here = kids, node
-                for word in words:
-                    parent = here
-                    here = here_kids.get(word)
-                    if here is None:
-                        here = here_kids[word] = [None, None, {}, None]
-                        if word == WILDCARD and parent is not None:
-                            parent[3] = here
-                    here_kids = here[2]
-                walk(here_kids, here, k + 1)
+        def tail(k: int) -> dict[str, list[Any]]:
+            """The children that spell slots k.. (built once per k)."""
+            if k in tails:
+                return tails[k]
+            out: dict[str, list[Any]] = {}
+            if k < n:
+                after = tail(k + 1)
+                for words in slots[k]:
+                    if not words:  # an empty alternative: the slot is optional
+                        self._merge(out, after, layer, built)
+                        continue
+                    node = [None, None, after, after.get(WILDCARD)]
+                    if ends[k + 1]:
+                        node[layer] = value
+                    built.append(node)
+                    for word in reversed(words[1:]):
+                        kids = {word: node}
+                        node = [None, None, kids, kids.get(WILDCARD)]
+                        built.append(node)
+                    self._merge(out, {words[0]: node}, layer, built)
+            tails[k] = out
+            return out
 
-        walk(self._root, None, 0)
+        first = tail(0)
+        shared.update(map(id, built))  # every node built here may be reached more than once
+        self._merge(self._root, first, layer, None)
+
+    def _merge(self, kids: dict[str, list[Any]], more: dict[str, list[Any]], layer: int,
+               built: list[list[Any]] | None) -> None:
+        """Add the phrases spelt by `more` to `kids` (a dict this path owns); an existing
+        value in the layer stays. `built` collects the copies made while building a pattern."""
+        shared = self._shared
+        for word, node in more.items():
+            here = kids.get(word)
+            if here is None:
+                kids[word] = node  # by reference: the node is marked shared
+                continue
+            if here is node:
+                continue
+            if id(here) in shared or built is not None:
+                here = [here[0], here[1], dict(here[2]), here[3]]  # this path's own copy
+                kids[word] = here
+                if built is not None:
+                    built.append(here)
+            if here[layer] is None and node[layer] is not None:
+                here[layer] = node[layer]
+            if node[2]:
+                self._merge(here[2], node[2], layer, built)
+                here[3] = here[2].get(WILDCARD)
 
     def add_phrase(self, phrase: str, layer: int, value: Any) -> None:
         self.add([[phrase.split(" ")]], layer, value)
@@ -245,23 +297,36 @@ class PhraseIndex:
                     sig_out.append((i, i + 1, sig))
                     sig_next = i + 1
                 continue
+            j = i + 1
+            # Most words that start a longer phrase ("the", "on", "in") are not followed
+            # by one: settle that with one lookup before setting up the walk.
+            node = (kids.get(tokens[j]) or wild) if j < n else None
+            if node is None:
+                if ctx is not None and i >= ctx_next:
+                    ctx_out.append(ctx)
+                    ctx_next = j
+                if sig is not None and i >= sig_next:
+                    sig_out.append((i, j, sig))
+                    sig_next = j
+                continue
             if i < ctx_next and i < sig_next:
                 continue
-            ctx_end = i + 1 if ctx is not None else 0
-            sig_end = i + 1 if sig is not None else 0
-            j = i + 1
-            while kids and j < n:
-                node = kids.get(tokens[j])
-                if node is None:
-                    node = wild
-                    if node is None:
-                        break
+            ctx_end = j if ctx is not None else 0
+            sig_end = j if sig is not None else 0
+            while True:
                 j += 1
                 c, g, kids, wild = node
                 if c is not None:
                     ctx, ctx_end = c, j
                 if g is not None:
                     sig, sig_end = g, j
+                if not kids or j >= n:
+                    break
+                node = kids.get(tokens[j])
+                if node is None:
+                    node = wild
+                    if node is None:
+                        break
             if ctx_end and i >= ctx_next:
                 ctx_out.append(ctx)
                 ctx_next = ctx_end
@@ -307,7 +372,7 @@ class Rules:
     anchor_cap: float
     summary_negative_factor: float
     weak_topic: float
-    index: PhraseIndex  # context layer: ContextSummary; signal layer: SignalRule
+    index: PhraseIndex  # context layer: ContextSummary; signal layer: (signal, tier, topic, event topic)
 
 
 def _load_rules_data() -> dict[str, Any]:
@@ -407,9 +472,13 @@ def build_rules(data: dict[str, Any]) -> Rules:
         index.add_phrase(phrase, CONTEXT, effects)
     for group in data.get("signal", []):
         rule = SignalRule(group.get("signal", ""), int(group.get("tier", 0)), float(group.get("topic", 0.0)))
+        # Stored as a plain tuple, unpacked in one step on the hot path: (signal, tier,
+        # topic weight, topic weight as an event said of the captors or 0).
+        event = rule.topic if rule.tier == 3 and rule.signal in _EVENT_SIGNALS else 0.0
+        cue = (rule.signal, rule.tier, rule.topic, event)
         for pattern in group["terms"]:
             # First definition wins, so the file order settles accidental duplicates.
-            index.add(pattern_slots(pattern, variables), SIGNAL, rule)
+            index.add(pattern_slots(pattern, variables), SIGNAL, cue)
 
     s = data.get("settings", {})
     return Rules(
@@ -444,8 +513,8 @@ _EVENT_SIGNALS = frozenset(("deal", "release", "progress", "proposal", "stalled"
 _KICKER_DEMOTION = 100_000  # a weak cue in a kicker ranks after every cue of the headline proper
 
 
-# A signal cue: (tier, position from the title start, signal, tokens, start, end).
-Cue = tuple[int, int, str, list[str], int, int]
+# The best signal cue so far: (tier, rank (position, a kicker's weak cue demoted), signal, start, end).
+Cue = tuple[int, int, str, int, int]
 
 
 class Classifier:
@@ -480,10 +549,11 @@ class Classifier:
         phrase never spans two; returns (tokens, kicker end, title end)."""
         kicker, headline = split_kicker(strip_publisher(title[:MAX_TITLE_CHARS].strip()))
         summary = summary[:MAX_SUMMARY_CHARS]
-        parts = (kicker, headline, summary)
-        if any(KICKER_MARK in p or SUMMARY_MARK in p for p in parts):
-            parts = tuple(p.replace(KICKER_MARK, " ").replace(SUMMARY_MARK, " ") for p in parts)
-            kicker, headline, summary = parts
+        if (KICKER_MARK in title or SUMMARY_MARK in title or KICKER_MARK in summary
+                or SUMMARY_MARK in summary):  # the marks are ours: a text's own become spaces
+            kicker, headline, summary = (
+                p.replace(KICKER_MARK, " ").replace(SUMMARY_MARK, " ") for p in (kicker, headline, summary)
+            )
         if kicker:
             text = f"{kicker} {KICKER_MARK} {headline} {SUMMARY_MARK} {summary}"
         else:
@@ -497,7 +567,12 @@ class Classifier:
         title_end = tokens.index(SUMMARY_MARK)
         # Google News repeats the headline as the summary: scan it once.
         head = title_end - kicker_end - (1 if kicker else 0)
-        if head and tokens[title_end + 1 : title_end + 1 + head] == tokens[title_end - head : title_end]:
+        if (
+            head
+            and title_end + head < len(tokens)
+            and tokens[title_end + 1] == tokens[title_end - head]  # a cheap first test
+            and tokens[title_end + 1 : title_end + 1 + head] == tokens[title_end - head : title_end]
+        ):
             del tokens[title_end + 1 : title_end + 1 + head]
         return tokens, kicker_end, title_end
 
@@ -548,28 +623,20 @@ class Classifier:
                         places.append(name)
             if lines:
                 notes.extend(lines)
-        for pos, end, rule in sig_hits:
-            signal = rule.signal
+        for pos, end, (signal, tier, topic_weight, event_weight) in sig_hits:
             if not signal:  # a mask
                 continue
-            topic_weight = rule.topic
             if topic_weight > signal_topic:
                 signal_topic = topic_weight
-            tier = rule.tier
-            if tier == 3 and topic_weight > event_topic and signal in _EVENT_SIGNALS:
-                event_topic = topic_weight
-            start = pos
-            cue_in_title = pos < title_end
-            if cue_in_title and pos < kicker_end and tier < 3:
-                pos += _KICKER_DEMOTION
-            best = best_title if cue_in_title else best_summary
-            # Higher tier wins; within a tier the earlier cue (what the headline leads with).
-            if best is None or tier > best[0] or (tier == best[0] and pos < best[1]):
-                cue = (tier, pos, signal, tokens, start, end)
-                if cue_in_title:
-                    best_title = cue
-                else:
-                    best_summary = cue
+            if event_weight > event_topic:
+                event_topic = event_weight
+            if pos < title_end:
+                # Higher tier wins; within a tier the earlier cue (what the headline leads with).
+                rank = pos + _KICKER_DEMOTION if pos < kicker_end and tier < 3 else pos
+                if best_title is None or tier > best_title[0] or (tier == best_title[0] and rank < best_title[1]):
+                    best_title = (tier, rank, signal, pos, end)
+            elif best_summary is None or tier > best_summary[0] or (tier == best_summary[0] and pos < best_summary[1]):
+                best_summary = (tier, pos, signal, pos, end)
 
         include_score = 0.0
         vetoed = False
@@ -581,7 +648,7 @@ class Classifier:
                     include_score += INCLUDE_WEIGHT
                 notes.append(f"{kind}: '{phrase}'")
 
-        topic = max(hostage, talks)
+        topic = strongest = hostage if hostage > talks else talks
         if hostage and talks:
             topic += rules.hostage_talks_bonus
         # An event verb ("frees", "hands over") said of the captors is itself topic evidence:
@@ -595,26 +662,28 @@ class Classifier:
             topic += min(event_topic, rules.signal_topic_cap)
         anchor = 0.0
         if anchors:
-            values = sorted(anchors.values(), reverse=True)
-            anchor = min(rules.anchor_cap, values[0] + rules.anchor_extra * (len(values) - 1))
+            anchor = min(rules.anchor_cap, max(anchors.values()) + rules.anchor_extra * (len(anchors) - 1))
         if negative:
             notes.append(f"negative: -{negative:g}")
         score = round(topic + anchor + include_score - negative, 3)
         # A generic "deal" or "plan" alone is not the topic ("cabinet approves plan for Gaza City").
-        has_topic = max(hostage, talks) >= rules.weak_topic or include_score > 0 or (captors and event_topic > 0)
+        has_topic = strongest >= rules.weak_topic or include_score > 0 or (captors and event_topic > 0)
         relevant = has_topic and not vetoed and score >= self.threshold
 
         signal = "none"
         if relevant:
-            cue = None
-            for candidate, floor in ((best_title, 2), (best_summary, 2), (best_title, 1), (best_summary, 1)):
-                if candidate is not None and candidate[0] >= floor:
-                    cue = candidate
-                    break
+            # The title's cue leads unless it is a mere mention and the summary has an event.
+            title_tier = best_title[0] if best_title is not None else 0
+            summary_tier = best_summary[0] if best_summary is not None else 0
+            if title_tier >= 2 or (title_tier == 1 and summary_tier < 2):
+                cue, where = best_title, ""
+            elif summary_tier >= 1:
+                cue, where = best_summary, " (summary)"
+            else:
+                cue = None
             if cue is not None:
                 signal = cue[2]
-                where = "" if cue is best_title else " (summary)"
-                phrase = " ".join(cue[3][cue[4] : cue[5]])
+                phrase = " ".join(tokens[cue[3] : cue[4]])
                 notes.append(f"signal {signal}: '{phrase}'{where}")
         # Positional: measurably cheaper than keywords for a frozen dataclass on the hot path.
         return Verdict(relevant, score, signal, tuple(dict.fromkeys(notes)), tuple(actors), tuple(places))

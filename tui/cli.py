@@ -100,10 +100,13 @@ def _problems_text(exc) -> str:
 
 
 def _open_store(args: argparse.Namespace, config: Config, *, readonly: bool = False) -> Store:
-    from tui.config import resolve_db_path
+    from tui.config import ConfigError, resolve_db_path
     from tui.store import Store, StoreError
 
-    path = resolve_db_path(config, args.db)
+    try:
+        path = resolve_db_path(config, args.db)
+    except ConfigError as exc:  # the database's folder cannot be created: a message, not a traceback
+        raise _Fatal(str(exc)) from None
     try:
         return Store(path, readonly=readonly)
     except StoreError as exc:
@@ -155,6 +158,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     import asyncio
+    import sqlite3
+
+    from tui.store import StoreError
 
     config = _load_config(args)
     store = _open_store(args, config)
@@ -162,6 +168,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
         if args.once:
             return asyncio.run(_poll_once(config, store, force=args.all))
         return asyncio.run(_poll_forever(config, store, force=args.all))
+    except (StoreError, sqlite3.Error) as exc:
+        # Disk full or an I/O error while saving feed states: a message, not a
+        # traceback. Each write is one transaction, so the file stays consistent.
+        raise _Fatal(f"{store.path}: could not save the poll results ({exc}): free some disk space"
+                     " or pass --db, then poll again") from None
     finally:
         store.close()
 

@@ -1,8 +1,8 @@
 """Poll the configured feeds politely, concurrently and on schedule.
 
 One cycle: pick the due feeds, fetch them under a global and a per-host limit,
-parse and classify changed bodies in a worker pool (feedparser is pure Python
-and would freeze the event loop), write items and feed state through one
+parse changed bodies in a worker pool (feedparser is pure Python and would
+freeze the event loop), classify and write items and feed state through one
 dedicated writer thread, then schedule each feed's next check.
 
 Scheduling rules, all from the issue:
@@ -31,8 +31,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tui.fetch import FetchResult, fetch, import_httpx, make_client
-from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, PollSummary, Verdict, utc_now
+from tui.fetch import FetchResult, fetch, make_client
+from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, PollSummary, utc_now
 
 if TYPE_CHECKING:
     from tui.config import Config, FeedSpec, TopicSpec
@@ -81,7 +81,11 @@ def host_of(url: str) -> str:
         return ""
 
 
-# --- parse + classify, run in a worker ---------------------------------------
+# --- parse in a worker; classify in the writer thread -------------------------
+#
+# Workers only hash and parse: that is the CPU-heavy, GIL-bound part. The
+# classifier runs in the writer thread just before the items are stored, so its
+# rules are built once per process instead of once per worker process.
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,40 +94,16 @@ class _Digest:
 
     body_hash: str
     unchanged: bool
-    pairs: tuple[tuple[Item, Verdict], ...] = ()
+    items: tuple[Item, ...] = ()
     warning: str | None = None
     ttl_seconds: float | None = None
     error: str | None = None
 
 
-_classifiers: dict = {}  # per worker (thread pool: shared; process pool: per process)
-_classifiers_lock = threading.Lock()
-
-
-def _classifier_for(topic: TopicSpec | None):
-    classifier = _classifiers.get(topic)
-    if classifier is None:
-        with _classifiers_lock:  # parse threads must not all build the same rules at once
-            classifier = _classifiers.get(topic)
-            if classifier is None:
-                from tui.classify import Classifier
-
-                _classifiers.clear()  # a topic change replaces the old one
-                classifier = _classifiers[topic] = Classifier(topic)
-    return classifier
-
-
 def digest_body(
-    body: bytes,
-    old_hash: str | None,
-    *,
-    feed: str,
-    url: str,
-    content_type: str | None,
-    now: datetime,
-    topic: TopicSpec | None,
+    body: bytes, old_hash: str | None, *, feed: str, url: str, content_type: str | None, now: datetime
 ) -> _Digest:
-    """Hash, and unless the body is unchanged, parse and classify. Top-level so it pickles."""
+    """Hash, and unless the body is unchanged, parse. Top-level so it pickles."""
     body_hash = hashlib.sha256(body).hexdigest()
     if body_hash == old_hash:
         return _Digest(body_hash=body_hash, unchanged=True)
@@ -133,38 +113,52 @@ def digest_body(
         parsed = parse_feed(body, feed=feed, url=url, content_type=content_type, now=now)
     except FeedParseError as exc:
         return _Digest(body_hash=body_hash, unchanged=False, error=str(exc))
-    classifier = _classifier_for(topic)
-    pairs = tuple((item, classifier.classify(item.title, item.summary)) for item in parsed.items)
     return _Digest(
         body_hash=body_hash,
         unchanged=False,
-        pairs=pairs,
+        items=parsed.items,
         warning=parsed.warning,
         ttl_seconds=parsed.ttl_seconds,
     )
 
 
-def _warm_worker(topic: TopicSpec | None) -> None:
-    """Pay the feedparser import and the classifier build before the first body arrives."""
-    import tui.parse  # noqa: F401
-
-    _classifier_for(topic)
+_classifiers: dict = {}
+_classifiers_lock = threading.Lock()
 
 
-def _init_worker(topic: TopicSpec | None) -> None:
-    """Process-pool worker start: Ctrl-C is for the parent, which shuts us down cleanly
-    (otherwise every worker prints a KeyboardInterrupt traceback)."""
+def _classifier_for(topic: TopicSpec | None):
+    classifier = _classifiers.get(topic)
+    if classifier is None:
+        with _classifiers_lock:
+            classifier = _classifiers.get(topic)
+            if classifier is None:
+                from tui.classify import Classifier
+
+                _classifiers.clear()  # a topic change replaces the old classifier
+                classifier = _classifiers[topic] = Classifier(topic)
+    return classifier
+
+
+def _classify_and_store(store, feed: str, items: tuple[Item, ...], topic: TopicSpec | None) -> tuple[int, int]:
+    """Runs in the writer thread."""
+    classifier = _classifier_for(topic)
+    return store.upsert_items(feed, [(item, classifier.classify(item.title, item.summary)) for item in items])
+
+
+def _init_worker() -> None:
+    """Process-pool worker start. Ctrl-C is for the parent, which shuts us down
+    cleanly (otherwise every worker prints a KeyboardInterrupt traceback)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _warm_worker(topic)
+    import tui.parse  # noqa: F401  (preloaded by the fork server: free)
 
 
 def _parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def make_parse_pool(kind: str, topic: TopicSpec | None = None) -> Executor:
+def make_parse_pool(kind: str) -> Executor:
     workers = _parse_workers()
     if kind == "process":
         import multiprocessing
@@ -174,20 +168,18 @@ def make_parse_pool(kind: str, topic: TopicSpec | None = None) -> Executor:
         # forking those is how deadlocks happen. The server preloads the parser
         # once, so each worker starts as a cheap fork of a warm process.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tui.parse", "tui.classify", "tui.poller"])
-        return ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(topic,)
-        )
+        context.set_forkserver_preload(["tui.parse", "feedparser", "tui.poller"])
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talkwatch-parse")
 
 
-def _start_parse_pool(kind: str, topic: TopicSpec | None) -> Executor:
+def _start_parse_pool(kind: str) -> Executor:
     """Make the pool and start its workers now (they start lazily otherwise, on the loop)."""
     try:
-        pool = make_parse_pool(kind, topic)
+        pool = make_parse_pool(kind)
         if kind == "process":
             # One job per worker at once, so every worker process is started here.
-            for job in [pool.submit(_warm_worker, topic) for _ in range(_parse_workers())]:
+            for job in [pool.submit(_init_worker) for _ in range(_parse_workers())]:
                 job.result()
         return pool
     except (OSError, ImportError, RuntimeError, BrokenExecutor) as exc:  # no /dev/shm, unguarded __main__...
@@ -223,7 +215,6 @@ class Poller:
         # every queued request, so one pool for 200 feeds costs more CPU than the
         # 304s themselves; per-host pools stay at `per_host` connections.
         self._clients: dict[str, object] = {}
-        self._ssl_context = None
         self._old_clients: list = []
         # ONE writer thread: every store call of the poller goes through it, so
         # SQLite never blocks the event loop and writes never interleave.
@@ -275,7 +266,7 @@ class Poller:
         for name in set(self._states) - set(new_specs):
             del self._states[name]
         self._specs = new_specs
-        self._config = config  # the topic travels with each parse job: a new topic, a new classifier
+        self._config = config  # the topic travels with each store job: a new topic, a new classifier
         settings = config.settings
         if (settings.user_agent, settings.timeout) != (old_settings.user_agent, old_settings.timeout):
             self._old_clients.extend(self._clients.values())
@@ -338,7 +329,6 @@ class Poller:
                     fetched = await self._fetch(spec, state, host)
                 result, new_state = await self._settle(spec, state, fetched)
             except Exception as exc:  # a bug or a store failure hits this feed only
-                log.exception("polling %s failed", spec.name)
                 result, new_state = self._internal_error(spec, state, exc)
             if new_state is not state and self._specs.get(spec.name) is spec:
                 self._states[spec.name] = new_state
@@ -390,10 +380,7 @@ class Poller:
     def _client_for(self, host: str):
         client = self._clients.get(host)
         if client is None:
-            if self._ssl_context is None:
-                self._ssl_context = import_httpx().create_ssl_context()
-            client = make_client(self._config.settings, transport=self._transport, verify=self._ssl_context)
-            self._clients[host] = client
+            client = self._clients[host] = make_client(self._config.settings, transport=self._transport)
         return client
 
     async def _settle(
@@ -429,8 +416,10 @@ class Poller:
                 outcome = FeedOutcome.OK
                 warning = digest.warning
                 floor = _cap_floor(max(digest.ttl_seconds or 0.0, fetched.max_age or 0.0)) or None
-                if digest.pairs:
-                    new, updated = await self._write(self._store.upsert_items, spec.name, list(digest.pairs))
+                if digest.items:
+                    new, updated = await self._write(
+                        _classify_and_store, self._store, spec.name, digest.items, self._config.topic
+                    )
         error = None
         if state.moved_to:  # sticky until feeds.toml names the new URL
             outcome, error = FeedOutcome.MOVED, moved_message(state.moved_to)
@@ -490,8 +479,16 @@ class Poller:
         )
 
     def _internal_error(self, spec, state: FeedState, exc: Exception):
+        import sqlite3
+
+        from tui.store import StoreError
+
         now = self._clock()
-        error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+        if isinstance(exc, StoreError | sqlite3.Error):
+            error = f"could not store the items: {exc}"[:300]  # disk full, database locked...
+        else:
+            log.error("polling %s failed", spec.name, exc_info=exc)  # a bug: keep the traceback
+            error = f"internal error: {type(exc).__name__}: {exc}"[:300]
         interval = spec.interval or self._config.settings.interval
         failures = state.failures + 1
         new_state = dataclasses.replace(
@@ -508,7 +505,6 @@ class Poller:
             url=fetched.final_url,
             content_type=fetched.content_type,
             now=now,
-            topic=self._config.topic,
         )
         loop = asyncio.get_running_loop()
         pool = await self._get_parse_pool()
@@ -524,10 +520,12 @@ class Poller:
         if self._parse_pool is None:
             if self._parse_pool_starting is None:
                 # Starting worker processes blocks for a while: do it off the loop,
-                # once, however many feeds are waiting for it.
+                # once, however many feeds are waiting for it. Meanwhile the idle
+                # writer thread builds the classifier the stored items will need.
                 self._parse_pool_starting = asyncio.ensure_future(
-                    asyncio.to_thread(_start_parse_pool, self.parse_pool_kind, self._config.topic)
+                    asyncio.to_thread(_start_parse_pool, self.parse_pool_kind)
                 )
+                self._writer.submit(_classifier_for, self._config.topic)
             pool = await asyncio.shield(self._parse_pool_starting)
             if self._parse_pool is None:
                 self._parse_pool = pool
@@ -567,12 +565,10 @@ class _DigestJob:
     url: str
     content_type: str | None
     now: datetime
-    topic: object
 
     def __call__(self) -> _Digest:
         return digest_body(
-            self.body, self.old_hash, feed=self.feed, url=self.url,
-            content_type=self.content_type, now=self.now, topic=self.topic,
+            self.body, self.old_hash, feed=self.feed, url=self.url, content_type=self.content_type, now=self.now
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+
+from textual.worker import WorkerCancelled
 from datetime import datetime
 
 from tui.models import FeedPollResult, PollSummary
@@ -16,7 +18,11 @@ async def settle(pilot, rounds: int = 6) -> None:
     app = pilot.app
     for _ in range(rounds):
         # The poller worker runs for the app's lifetime: never wait on it.
-        await app.workers.wait_for_complete([w for w in app.workers if w.group != "poller"])
+        for worker in [w for w in app.workers if w.group != "poller"]:
+            try:
+                await worker.wait()
+            except WorkerCancelled:  # an exclusive worker replaced by a newer one
+                pass
         await pilot.pause()
         if not any(w.is_running for w in app.workers if w.group != "poller"):
             await pilot.pause()
@@ -30,10 +36,21 @@ def shown_titles(app) -> list[str]:
     return [table.items_by_id[int(row.key.value)].title for row in table.ordered_rows]
 
 
+def row_text(app, index: int):
+    """The rich Text of one headline row as displayed."""
+    return app.query_one("#headlines").get_row_at(index)[0]
+
+
 def cell_titles(app) -> list[str]:
-    """The headline cells as displayed (truncated to the column)."""
+    """The headlines as displayed (truncated to the column)."""
+    from tui.dashboard.headlines import PREFIX_WIDTH
+
     table = app.query_one("#headlines")
-    return [table.get_row_at(i)[4].plain for i in range(table.row_count)]
+    return [row_text(app, i).plain[PREFIX_WIDTH:] for i in range(table.row_count)]
+
+
+def row_is_bold(app, index: int) -> bool:
+    return any("bold" in str(span.style) and "on #" not in str(span.style) for span in row_text(app, index).spans[-1:])
 
 
 class FakePoller:

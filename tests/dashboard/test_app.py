@@ -8,7 +8,7 @@ import pytest
 from rich.text import Text
 
 from .conftest import NOW, fixed_clock
-from .helpers import FakePoller, cell_titles, settle, shown_titles
+from .helpers import FakePoller, cell_titles, row_is_bold, row_text, settle, shown_titles
 from tui.dashboard.app import create_app
 from tui.dashboard.detail import DetailScreen
 from tui.dashboard.help import HelpScreen
@@ -42,7 +42,7 @@ async def test_startup_shows_stored_relevant_items_newest_first(config, store):
         assert shown_titles(app) == RELEVANT_NEWEST_FIRST
         cells = cell_titles(app)
         assert cells[0].endswith("…") and RELEVANT_NEWEST_FIRST[0].startswith(cells[0][:-1])
-        assert app.query_one("#headlines").get_row_at(0)[1].plain == "4m"
+        assert row_text(app, 0).plain.startswith("●  4m  Doha Wire ")
 
 
 async def test_a_toggles_relevant_and_all(config, store):
@@ -194,13 +194,10 @@ async def test_m_toggles_read_and_M_marks_all_shown(config, store):
     app = make(config, store)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        table = app.query_one("#headlines")
-        assert table.get_row_at(0)[0].plain == "●"
-        assert "bold" in str(table.get_row_at(0)[4].style)
+        assert row_text(app, 0).plain.startswith("●") and row_is_bold(app, 0)
         await pilot.press("m")
         await settle(pilot)
-        assert table.get_row_at(0)[0].plain == " "
-        assert "bold" not in str(table.get_row_at(0)[4].style)
+        assert row_text(app, 0).plain.startswith(" ") and not row_is_bold(app, 0)
         assert len(store.query(ItemQuery(unread_only=True, relevant_only=True))) == 5
         await pilot.press("m")
         await settle(pilot)
@@ -218,7 +215,7 @@ async def test_star_toggles(config, store):
         await pilot.press("asterisk")
         await settle(pilot)
         assert [i.title for i in store.query(ItemQuery(starred_only=True))] == [RELEVANT_NEWEST_FIRST[0]]
-        assert app.query_one("#headlines").get_row_at(0)[0].plain == "★"
+        assert row_text(app, 0).plain.startswith("★")
         await pilot.press("asterisk")
         await settle(pilot)
         assert store.query(ItemQuery(starred_only=True)) == []
@@ -308,7 +305,7 @@ async def test_hot_reload_valid_edit_adds_a_feed_and_reconfigures(config, config
         await settle(pilot)
         assert [f.name for f in app.config.feeds][-1] == "Gulf Dispatch"
         assert poller.reconfigured and poller.reconfigured[-1] is app.config
-        assert "Gulf Dispatch" in str(app.query_one("#sources-body").render())
+        assert "Gulf Dispatch" in app.query_one("#sources").plain
         assert any("reloaded" in n.message for n in app._notifications)
         assert not app.check_config()  # unchanged file: no reload
 
@@ -358,13 +355,21 @@ async def test_markup_looking_headlines_display_literally_and_do_nothing(config,
         screen_text = app.export_screenshot()
         assert "[bold red]x[/]" in screen_text.replace("&#160;", " ")
         # Clicking the headline (and the detail text) must not run the embedded action.
-        await pilot.click("#headlines", offset=(50, 2))
-        await pilot.click("#headlines", offset=(50, 3))
+        await pilot.click("#headlines", offset=(50, 3))  # highlights the 2nd row
+        await pilot.click("#headlines", offset=(50, 2))  # and back to the 1st
         await pilot.click("#detail-body", offset=(2, 0))
         await settle(pilot)
         assert app.is_running
+        await pilot.press("j", "enter")  # the full story, clicked on too
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert "[@click=app.quit]y[/]" in str(app.screen.query_one("#detail-full").render())
+        await pilot.click("#detail-full", offset=(2, 0))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running
         detail = str(app.query_one("#detail-body").render())
-        assert "[@click=app.quit]y[/]" in detail and "[b]talks[/b]" in detail
+        assert app.query_one("#headlines").highlighted_item().title in detail and "[b]talks[/b]" in detail
         app.action_open_link()
         await settle(pilot)
         assert app.is_running
@@ -394,3 +399,31 @@ async def test_command_palette_lists_jump_to_source(config, store):
         callback()
         await settle(pilot)
         assert app.view.source == "Levant Ledger" and len(shown_titles(app)) == 2
+
+
+async def test_hot_reload_topic_change_reclassifies(config, config_path, store):
+    app = make(config, store, config_path=config_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        config_path.write_text(config_path.read_text() + '\n[topic]\nexclude = ["Doha"]\n')
+        assert app.check_config()
+        await settle(pilot)
+        assert app.config.topic.exclude == ("Doha",)
+        assert any(n.message.startswith("reclassified 8 items") for n in app._notifications)
+        # The veto applies: nothing that mentions Doha is relevant any more.
+        relevant = store.query(ItemQuery(relevant_only=True))
+        assert relevant and not any("Doha" in item.title or "Doha" in item.summary for item in relevant)
+        assert not any("Doha" in title for title in shown_titles(app))
+
+
+async def test_bindings_can_be_remapped_by_id(config, store):
+    app = make(config, store)
+    app.set_keymap({"toggle_relevant": "x", "help": "f1"})
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert not app.view.relevant_only and len(shown_titles(app)) == 8
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.keys_for["toggle_relevant"] == "x"

@@ -83,7 +83,8 @@ def test_demo_in_tmux_filters_and_quits_cleanly(tmp_path: Path):
         )
         # A word from a shown headline, so the narrowed list cannot be empty.
         first_row = next(line for line in screen.splitlines() if HEADLINE_ROW.match(line))
-        headline = [part for part in re.split(r"\s{2,}", first_row.strip("│ ")) if part][-1]
+        # The last column with words in it (the scrollbar may follow it).
+        headline = [part for part in re.split(r"\s{2,}", first_row) if re.search(r"[A-Za-z]{3}", part)][-1]
         words = re.findall(r"\b[A-Za-z]{5,}\b(?!…)", headline)
         assert words, f"no word to filter on in {headline!r}"
         word = max(words, key=len).lower()

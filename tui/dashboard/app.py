@@ -24,6 +24,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tui.dashboard.detail import DetailPanel, DetailScreen
@@ -47,7 +48,10 @@ from tui.dashboard.sources import SourcesPanel, feed_look
 from tui.dashboard.status_bar import StatusBanner, state_name
 from tui.models import Clock, FeedPollResult, StoredItem, utc_now
 
-SHOWN_ROWS_CAP = 2000
+# The list loads a page of the newest matches and grows when the cursor nears
+# its end: a keystroke in the filter rebuilds a 200-row table, not 2,000.
+PAGE_SIZES = (200, 1000, 2000)
+SHOWN_ROWS_CAP = PAGE_SIZES[-1]
 CONFIG_CHECK_EVERY = 2.0  # seconds between stat() calls on feeds.toml
 STATUS_WINDOW = timedelta(days=30)  # the status needs 30 days for its daily counts
 RELOAD_THROTTLE = 1.0  # at most one headlines reload per second while polling
@@ -125,7 +129,7 @@ class TalkwatchApp(App[int]):
         self.clock = clock
         self.config_path = Path(config_path) if config_path else None
         self.demo = demo
-        self.view = ViewState(limit=SHOWN_ROWS_CAP)
+        self.view = ViewState(limit=PAGE_SIZES[0])
         self.items: list[StoredItem] = []
         self.total_items = 0
         self.feed_states: dict = {}
@@ -188,9 +192,7 @@ class TalkwatchApp(App[int]):
         self.sub_title = "demo" if self.demo is not None else ""
         self._apply_size_classes()
         self.query_one(HeadlinesTable).focus()
-        self.load_items()
-        self.load_feeds()
-        self.compute_status()
+        self.load_items()  # first: the first paint waits for nothing else
         self.set_interval(30, self._tick, name="ages")
         self.set_interval(300, self.compute_status, name="status")
         if self.config_path is not None:
@@ -350,10 +352,16 @@ class TalkwatchApp(App[int]):
     def _items_loaded(self, message: ItemsLoaded) -> None:
         if message.generation < self._shown_generation:
             return  # an older query finished late
+        first = self._shown_generation < 0
         self._shown_generation = message.generation
         self.items = message.items
         self.total_items = message.total
         self._show_items()
+        if first:
+            # Only after the first paint: these read the store too and would
+            # compete with it for the GIL.
+            self.call_after_refresh(self.load_feeds)
+            self.call_after_refresh(self.compute_status)
 
     def _show_items(self) -> None:
         table = self.query_one(HeadlinesTable)
@@ -386,8 +394,10 @@ class TalkwatchApp(App[int]):
             return text
         text = self._sources_hint()
         text.append(f"{unread} unread · ", style="#94a3b8")
-        if shown >= self.view.limit:
+        if shown >= SHOWN_ROWS_CAP:
             text.append(f"showing newest {shown:,} of {self.total_items:,} stored", style="#fb923c")
+        elif shown >= self.view.limit:
+            text.append(f"newest {shown:,} of {self.total_items:,} stored, more as you scroll", style="#94a3b8")
         else:
             text.append(f"{shown:,} shown of {self.total_items:,} stored", style="#94a3b8")
         return text
@@ -408,11 +418,19 @@ class TalkwatchApp(App[int]):
         return hint
 
     def _show_detail(self) -> None:
-        self.query_one(DetailPanel).show(self.query_one(HeadlinesTable).highlighted_item(), self.clock())
+        try:
+            panel = self.query_one(DetailPanel)
+        except NoMatches:  # shutting down
+            return
+        item = self.query_one(HeadlinesTable).highlighted_item()
+        if item is not None and item == panel.item:
+            return  # unchanged: skip re-wrapping the summary on every rebuild
+        panel.show(item, self.clock())
 
     @on(DataTable.RowHighlighted, "#headlines")
     def _row_highlighted(self) -> None:
         self._show_detail()
+        self._maybe_load_more()
 
     @on(DataTable.RowSelected, "#headlines")
     def _row_selected(self) -> None:
@@ -553,7 +571,7 @@ class TalkwatchApp(App[int]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.view = self.view.with_(filter_text=event.value)
+        self._change_view(filter_text=event.value, reload=False)
         problems = parse_filter(event.value, now=self.clock(), feed_names=self.feed_names).problems
         self.query_one(FilterBar).border_subtitle = Text(problems[0], style="#fb923c") if problems else None
         self.load_items()
@@ -564,6 +582,22 @@ class TalkwatchApp(App[int]):
 
     # -- actions -----------------------------------------------------------------------
 
+    def _change_view(self, *, reload: bool = True, **changes: Any) -> None:
+        """A new question: start again from the first page."""
+        self.view = self.view.with_(limit=PAGE_SIZES[0], **changes)
+        if reload:
+            self.load_items()
+
+    def _maybe_load_more(self) -> None:
+        table = self.query_one(HeadlinesTable)
+        limit = self.view.limit
+        if limit >= SHOWN_ROWS_CAP or table.row_count < limit:
+            return  # everything that matches is shown, or the cap is reached
+        if table.cursor_row >= table.row_count - 40:
+            bigger = next(size for size in PAGE_SIZES if size > limit)
+            self.view = self.view.with_(limit=bigger)
+            self.load_items()
+
     def action_filter(self) -> None:
         self.query_one("#filter-row").add_class("-active")
         self.query_one(FilterBar).focus()
@@ -573,8 +607,7 @@ class TalkwatchApp(App[int]):
         bar.value = ""  # posts Input.Changed, which reloads
         self.query_one("#filter-row").remove_class("-active")
         if self.view.filter_text:
-            self.view = self.view.with_(filter_text="")
-            self.load_items()
+            self._change_view(filter_text="")
         self.action_focus_headlines()
 
     def action_focus_headlines(self) -> None:
@@ -586,17 +619,15 @@ class TalkwatchApp(App[int]):
     def action_reset_view(self) -> None:
         self.query_one(FilterBar).value = ""
         self.query_one("#filter-row").remove_class("-active")
-        self.view = ViewState(limit=self.view.limit)
+        self.view = ViewState(limit=PAGE_SIZES[0])
         self._show_sources()
         self.load_items()
 
     def action_toggle_relevant(self) -> None:
-        self.view = self.view.with_(relevant_only=not self.view.relevant_only)
-        self.load_items()
+        self._change_view(relevant_only=not self.view.relevant_only)
 
     def action_cycle_signal(self) -> None:
-        self.view = self.view.with_(signal=next_signal(self.view.signal))
-        self.load_items()
+        self._change_view(signal=next_signal(self.view.signal))
 
     def action_pick_source(self, number: int) -> None:
         if number == 0:
@@ -607,9 +638,8 @@ class TalkwatchApp(App[int]):
             self.pick_source_named(feeds[number - 1].name)
 
     def pick_source_named(self, name: str | None) -> None:
-        self.view = self.view.with_(source=name)
+        self._change_view(source=name)
         self._show_sources()
-        self.load_items()
 
     def action_open_detail(self) -> None:
         item = self.query_one(HeadlinesTable).highlighted_item()

@@ -72,6 +72,7 @@ class DetailPanel(VerticalScroll):
     """
 
     can_focus = False
+    item: StoredItem | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(detail_text(None, datetime.now()), id="detail-body")
@@ -80,6 +81,7 @@ class DetailPanel(VerticalScroll):
         self.border_title = "Story"
 
     def show(self, item: StoredItem | None, now: datetime) -> None:
+        self.item = item
         self.query_one("#detail-body", Static).update(detail_text(item, now))
         self.scroll_home(animate=False)
 

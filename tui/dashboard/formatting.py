@@ -52,7 +52,7 @@ def until(then: datetime | None, now: datetime) -> str:
     if seconds <= 0:
         return "due"
     if seconds < 60:
-        return f"in {int(seconds)}s"
+        return "in <1m"  # minutes only: a panel that changed every second would redraw every second
     if seconds < 3600:
         return f"in {int(seconds // 60)}m"
     return f"in {int(seconds // 3600)}h"

@@ -15,7 +15,7 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("filter", "filter line: words and tokens, narrows as you type"),
     ("toggle_relevant", "relevant only / all items"),
     ("cycle_signal", "cycle the signal filter"),
-    ("pick_source", "1..9 pick a source (sources panel order), 0 clears"),
+    ("pick_source", "pick a source (sources panel order); 0 clears"),
     ("open_detail", "open the story"),
     ("open_link", "open the link in the browser"),
     ("toggle_read", "toggle read"),

@@ -4,12 +4,13 @@ the `1`..`9` keys use), with its poll state and the last error in words."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Sequence
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.dashboard.formatting import age, plain, until
 from tui.models import FeedOutcome, FeedState
@@ -38,58 +39,76 @@ def feed_look(state: FeedState | None, enabled: bool = True) -> tuple[str, str, 
     return OUTCOME_LOOK.get(state.outcome, (plain(state.outcome), "●", "#94a3b8"))
 
 
-def sources_text(
+@lru_cache(maxsize=8192)
+def _feed_lines(
+    index: int, name: str, enabled: bool, state: FeedState | None, items: int, relevant: int,
+    picked: bool, fetched: str | None, next_poll: str | None,
+) -> tuple[Text, ...]:
+    """The 2-3 lines of one feed. Cached: the panel is refreshed on every poll
+    result, and with hundreds of feeds building Text spans is the cost."""
+    word, icon, colour = feed_look(state, enabled)
+    shown = plain(name)
+    if len(shown) > NAME_W:
+        shown = shown[: NAME_W - 1] + "…"
+    first = Text.assemble(
+        (f"{index if index <= 9 else ' '} ", "bold #fde047" if picked else "#64748b"),
+        (f"{icon} ", colour),
+        (f"{shown:<{NAME_W}}", "bold reverse" if picked else "bold"),
+        (f" {items:>3}", "#cbd5e1"),
+        (" / ", "#64748b"),
+        (f"{relevant:<3}", "bold #67e8f9" if relevant else "#64748b"),
+        no_wrap=True,
+    )
+    second = Text.assemble(("    ", ""), (word, colour), no_wrap=True)
+    if fetched is not None:
+        second.append(" just now" if fetched == "now" else f" {fetched} ago", style="#94a3b8")
+    if next_poll is not None:
+        second.append(f" · next {next_poll}", style="#94a3b8")
+    if state is not None and state.latency_ms is not None:
+        second.append(f" · {state.latency_ms:.0f}ms", style="#64748b")
+    lines = [first, second]
+    if state is not None:
+        if state.last_error and state.outcome in (FeedOutcome.ERROR, FeedOutcome.BACKOFF, FeedOutcome.GONE):
+            lines.append(Text.assemble(("    ", ""), (plain(state.last_error), "#f87171"), no_wrap=True))
+        elif state.moved_to:
+            lines.append(Text.assemble(
+                ("    ", ""), (f"moved permanently to {plain(state.moved_to)}: update feeds.toml", "#facc15"),
+                no_wrap=True,
+            ))
+        elif state.warning:
+            lines.append(Text.assemble(("    ", ""), (plain(state.warning), "#a16207"), no_wrap=True))
+    return tuple(lines)
+
+
+def sources_lines(
     feeds: Sequence[Any],
     states: dict[str, FeedState],
     counts: dict[str, tuple[int, int]],
     now: datetime,
     selected: str | None,
-) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
+) -> list[Text]:
     if not feeds:
-        text.append("No feeds configured.\nAdd a [[feed]] to feeds.toml.", style="#94a3b8")
-        return text
+        return [Text("No feeds configured.", style="#94a3b8"), Text("Add a [[feed]] to feeds.toml.", style="#94a3b8")]
+    lines: list[Text] = []
     for index, feed in enumerate(feeds, start=1):
-        name = feed.name
-        state = states.get(name)
-        word, icon, colour = feed_look(state, getattr(feed, "enabled", True))
-        items, relevant = counts.get(name, (0, 0))
-        number = str(index) if index <= 9 else " "
-        picked = name == selected
-        text.append(f"{number} ", style="bold #fde047" if picked else "#64748b")
-        text.append(f"{icon} ", style=colour)
-        shown = plain(name)
-        if len(shown) > NAME_W:
-            shown = shown[: NAME_W - 1] + "…"
-        text.append(f"{shown:<{NAME_W}}", style="bold reverse" if picked else "bold")
-        text.append(f" {items:>3}", style="#cbd5e1")
-        text.append(" / ", style="#64748b")
-        text.append(f"{relevant:<3}", style="bold #67e8f9" if relevant else "#64748b")
-        text.append("\n    ")
-        text.append(word, style=colour)
+        state = states.get(feed.name)
+        fetched = next_poll = None
         if state is not None and state.last_fetch_at is not None:
             fetched = age(state.last_fetch_at, now)
-            text.append(" just now" if fetched == "now" else f" {fetched} ago", style="#94a3b8")
         if state is not None and not state.gone and state.next_check_at is not None:
-            text.append(f" · next {until(state.next_check_at, now).removeprefix('in ')}", style="#94a3b8")
-        if state is not None and state.latency_ms is not None:
-            text.append(f" · {state.latency_ms:.0f}ms", style="#64748b")
-        if state is not None:
-            if state.last_error and state.outcome in (FeedOutcome.ERROR, FeedOutcome.BACKOFF, FeedOutcome.GONE):
-                text.append("\n    ")
-                text.append(plain(state.last_error), style="#f87171")
-            elif state.moved_to:
-                text.append("\n    ")
-                text.append(f"moved permanently to {plain(state.moved_to)}: update feeds.toml", style="#facc15")
-            elif state.warning:
-                text.append("\n    ")
-                text.append(plain(state.warning), style="#a16207")
-        text.append("\n")
-    text.rstrip()
-    return text
+            next_poll = until(state.next_check_at, now).removeprefix("in ")
+        items, relevant = counts.get(feed.name, (0, 0))
+        lines.extend(_feed_lines(
+            index, feed.name, getattr(feed, "enabled", True), state, items, relevant,
+            feed.name == selected, fetched, next_poll,
+        ))
+    return lines
 
 
-class SourcesPanel(VerticalScroll):
+class SourcesPanel(ScrollView, can_focus=False):
+    """Renders only the visible lines: with hundreds of feeds the panel is
+    refreshed on every poll result, and a Static would lay out all of it."""
+
     DEFAULT_CSS = """
     SourcesPanel {
         width: 44;
@@ -99,27 +118,29 @@ class SourcesPanel(VerticalScroll):
         border-title-style: bold;
         border-subtitle-color: $text-muted;
         scrollbar-size-vertical: 1;
-    }
-    SourcesPanel #sources-body {
-        width: 1fr;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
+        background: $surface;
     }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.progress: tuple[int, int] | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("loading…", style="#94a3b8"), id="sources-body")
+        self.lines: list[Text] = [Text("loading…", style="#94a3b8")]
+        self._strips: dict[tuple[int, int], Strip] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Sources"
         self.tooltip = "items / relevant in the last 24 h"
 
+    @property
+    def plain(self) -> str:
+        return "\n".join(line.plain for line in self.lines)
+
     def show(self, feeds, states, counts, now, selected) -> None:
-        self.query_one("#sources-body", Static).update(sources_text(feeds, states, counts, now, selected))
+        self.lines = sources_lines(feeds, states, counts, now, selected)
+        self._strips.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.lines))
+        self.refresh()
         ok = sum(1 for f in feeds if feed_look(states.get(f.name), getattr(f, "enabled", True))[0] in ("ok", "not modified"))
         failing = sum(1 for f in feeds if feed_look(states.get(f.name))[0] in ("error", "backing off", "gone"))
         if self.progress is not None:
@@ -130,3 +151,23 @@ class SourcesPanel(VerticalScroll):
             if failing:
                 summary += f" · {failing} failing"
             self.border_subtitle = summary + " · 24h items/rel"
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        key = (index, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            if 0 <= index < len(self.lines):
+                line = self.lines[index].copy()
+                line.truncate(width, overflow="ellipsis", pad=True)
+                segments = list(line.render(self.app.console))
+                strip = Strip(segments, width).apply_style(self.rich_style)
+            else:
+                strip = Strip.blank(width, self.rich_style)
+            self._strips[key] = strip
+        return strip
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.lines))
