@@ -238,6 +238,18 @@ def m_reencode(rng, data, _seeds):
     return text.encode(codec, "replace")
 
 
+def m_transcode(rng, data, _seeds):
+    # Bytes and declaration agree, in an encoding other than UTF-8 (with or without a BOM):
+    # legitimate documents, which every parser path must read or refuse cleanly.
+    text = data.decode("utf-8", "replace")
+    codec = rng.choice(["utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32", "cp1252", "koi8-r",
+                        "shift_jis", "gb18030", "iso-8859-8", "cp037"])
+    declared = _DECL_ENC.sub(b'encoding="' + codec.encode() + b'"', text.encode("utf-8"), count=1).decode("utf-8")
+    if declared == text:
+        declared = f'<?xml version="1.0" encoding="{codec}"?>' + text
+    return declared.encode(codec, "replace")
+
+
 def m_huge_attr(rng, data, _seeds):
     tags = list(_OPEN_TAG.finditer(data))
     if not tags:
@@ -297,7 +309,7 @@ def m_deep(rng, data, _seeds):
 MUTATIONS = [
     (m_flip, 10), (m_truncate, 8), (m_delete, 6), (m_dup_tag, 6), (m_dup_attr, 6), (m_entity, 10),
     (m_encoding, 6), (m_reencode, 3), (m_huge_attr, 1), (m_huge_text, 1), (m_nasty, 10),
-    (m_random_bytes, 6), (m_splice, 4), (m_repeat, 3), (m_bom, 2), (m_deep, 1),
+    (m_random_bytes, 6), (m_splice, 4), (m_repeat, 3), (m_bom, 2), (m_deep, 1), (m_transcode, 4),
 ]
 MAX_CASE_BYTES = 4 << 20  # stop mutating a document once it is this big
 CONTENT_TYPES = [

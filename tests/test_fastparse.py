@@ -166,7 +166,9 @@ def test_test_parse_fixtures_match(body, content_type):
     "date",
     ["Fri, 01 Jan 2100 00:00:00 GMT", "Mon, 01 Jan 1900 00:00:00 GMT", "not a date", "Sun, 1 Mar 2026 11:00:00 EST",
      "2026-03-01T11:59", "2026-03-01", "Sun, 01 Mar 26 09:30:00 +0200", "Sun, 01 Mar 2026 09:30:00 -0000",
-     "2026-03-01T11:00:00.999Z", "Sun, 31 Feb 2026 09:30:00 GMT", "2026-03-01 11:00:00Z", "Sunday, 01-Mar-26 09:30:00 GMT"],
+     "2026-03-01T11:00:00.999Z", "Sun, 31 Feb 2026 09:30:00 GMT", "2026-03-01 11:00:00Z", "Sunday, 01-Mar-26 09:30:00 GMT",
+     "Mon, 01 Mar 2026 09:30:00 GMT", "Sun, 01 Mar 2026 09:30:00 +0075", "Sun, 01 Mar 2026 24:00:00 GMT",
+     "Sun, 01 Mar 2026 09:30:60 GMT", "01 Mar 2026 09:30:00 Z", "Sun, 01 Mar 2026 09:30:00 UT"],
 )  # fmt: skip
 def test_odd_dates_match(date):
     assert_same(rss(f"<item><guid>x</guid><title>t</title><pubDate>{date}</pubDate></item>"))
@@ -392,3 +394,110 @@ def test_fast_path_is_much_faster_than_feedparser():
     fast = cpu(parse_fast, 10)
     slow = cpu(parse_with_feedparser, 2)
     assert fast * 5 < slow, (fast, slow)
+
+
+# --- randomly assembled feeds: both paths on many shapes ----------------------------------------
+
+_TEXTS = [
+    "Talks resume in Doha", "A &amp; B", "&lt;b&gt;bold&lt;/b&gt; move", "<![CDATA[<p>Para <i>one</i></p>two]]>",
+    "It&#8217;s close", "&#x202E;evil&#x202C; &#x2066;iso&#x2069;", "caf\u00c3\u00a9 mojibake", "\x85lead \x93q\x94",
+    "   \n ", "", "[bold red]x[/] [@click=app.quit]y[/]", "\u05e9\u05dc\u05d5\u05dd \u4f60\u597d", "5 &lt; 6 &gt; 3",
+    "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;", "word " * 300, "tab\there\u2028line", "\u00a0nbsp\u00a0",
+    "<![CDATA[&amp; stays &lt;]]>", "&lt;!-- c --&gt;after", "desk@news.example (Jane Roe)",
+]  # fmt: skip
+_LINKS = [
+    "https://news.example/a", "/rel/1", "rel/2", "//cdn.example/3", "javascript:alert(1)", "http:///triple",
+    "https://news.example/q?a=1&amp;b=2", "https://news.example/q?a=1&amp;amp;b=2", " https://news.example/sp ",
+    "", "story-9", "https://u:p@evil.example/", "https://news.example/\u202etxt",
+]  # fmt: skip
+_DATES = [
+    "Sun, 01 Mar 2026 09:30:00 +0200", "Sun, 01 Mar 2026 09:30:00 GMT", "1 Mar 2026 09:30:00 EST",
+    "2026-02-27T08:00:00Z", "2026-02-27T08:00:00.5+05:30", "2026-02-27", "garbage", "", "Fri, 01 Jan 2100 00:00:00 GMT",
+    "Sun, 01 Mar 2026 09:30:00 -0000", "Tue, 10 Jun 2003 04:00:00 PST", "2026-03-01 10:00",
+]  # fmt: skip
+_EXTRAS = [
+    "<category>World</category>", "<media:thumbnail url='https://img.example/1.jpg'/>",
+    "<media:content url='https://img.example/1.jpg'><media:credit>AP</media:credit></media:content>",
+    "<enclosure url='https://img.example/a.mp3' type='audio/mpeg' length='1'/>", "<comments>/c/1</comments>",
+    "<source url='https://wire.example/rss'>Wire</source>", "<foo>bar</foo>", "<baz x='1'>q</baz>",
+    "<atom:link rel='self' href='https://news.example/self'/>", "<atom:link href='https://news.example/alt'/>",
+    "<atom:link rel='alternate' type='application/pdf' href='https://news.example/pdf'/>",
+]  # fmt: skip
+
+
+def _random_rss(rng: random.Random) -> str:
+    items = []
+    for _ in range(rng.randint(0, 5)):
+        parts = []
+        if rng.random() < 0.9:
+            parts.append(f"<title>{rng.choice(_TEXTS)}</title>")
+        if rng.random() < 0.8:
+            tag = rng.choice(["description", "dc:description"])
+            parts.append(f"<{tag}>{rng.choice(_TEXTS)}</{tag}>")
+        if rng.random() < 0.3:
+            parts.append(f"<content:encoded>{rng.choice(_TEXTS)}</content:encoded>")
+        if rng.random() < 0.7:
+            parts.append(f"<link>{rng.choice(_LINKS)}</link>")
+        if rng.random() < 0.7:
+            attr = rng.choice(["", " isPermaLink='false'", " isPermaLink='true'", " isPermaLink='True'"])
+            parts.append(f"<guid{attr}>{rng.choice(_LINKS + ['g-1', 'g-2'])}</guid>")
+        if rng.random() < 0.7:
+            parts.append(f"<pubDate>{rng.choice(_DATES)}</pubDate>")
+        if rng.random() < 0.3:
+            parts.append(f"<dc:date>{rng.choice(_DATES)}</dc:date>")
+        if rng.random() < 0.4:
+            tag = rng.choice(["author", "dc:creator"])
+            parts.append(f"<{tag}>{rng.choice(_TEXTS)}</{tag}>")
+        parts += rng.sample(_EXTRAS, rng.randint(0, 3))
+        rng.shuffle(parts)
+        items.append("<item>" + "".join(parts) + "</item>")
+    extra = rng.choice(["", "<ttl>30</ttl>", "<ttl>x</ttl>", "<image><title>Logo</title><url>/l.png</url></image>"])
+    return rss("".join(items), channel_extra=extra)
+
+
+def _random_atom(rng: random.Random) -> str:
+    entries = []
+    for _ in range(rng.randint(0, 5)):
+        parts = []
+        if rng.random() < 0.9:
+            kind = rng.choice(["", " type='text'", " type='html'"])
+            parts.append(f"<title{kind}>{rng.choice(_TEXTS)}</title>")
+        if rng.random() < 0.6:
+            kind = rng.choice(["", " type='text'", " type='html'"])
+            parts.append(f"<summary{kind}>{rng.choice(_TEXTS)}</summary>")
+        if rng.random() < 0.4:
+            kind = rng.choice(["", " type='text'", " type='html'"])
+            parts.append(f"<content{kind}>{rng.choice(_TEXTS)}</content>")
+        for _ in range(rng.randint(0, 3)):
+            rel = rng.choice(["", " rel='alternate'", " rel='self'", " rel='enclosure'", " rel='related'"])
+            kind = rng.choice(["", "", " type='text/html'", " type='application/pdf'"])
+            parts.append(f"<link{rel}{kind} href='{rng.choice(_LINKS)}'/>")
+        if rng.random() < 0.8:
+            parts.append(f"<id>{rng.choice(_LINKS + ['tag:a.example,2026:1', 'urn:uuid:1'])}</id>")
+        for tag in ("published", "updated"):
+            if rng.random() < 0.6:
+                parts.append(f"<{tag}>{rng.choice(_DATES)}</{tag}>")
+        if rng.random() < 0.5:
+            person = "".join(
+                rng.sample(["<name>N. Ame</name>", "<email>n@a.example</email>", "<uri>https://a.example/n</uri>"], rng.randint(0, 3))
+            )
+            parts.append(f"<author>{person or rng.choice(_TEXTS)}</author>")
+        if rng.random() < 0.3:
+            parts.append("<category term='world'/>")
+        rng.shuffle(parts)
+        entries.append("<entry>" + "".join(parts) + "</entry>")
+    base = rng.choice(["", " xml:base='https://atom.example/news/'", " xml:base='/sub/'"])
+    return atom("".join(entries), root_attrs=base)
+
+
+def test_randomly_assembled_feeds_match():
+    rng = random.Random(20260301)
+    accepted = 0
+    for n in range(160):
+        if n % 2:
+            body, content_type = _random_atom(rng), ATOM_TYPE
+        else:
+            body, content_type = _random_rss(rng), RSS_TYPE
+        fast = assert_same(body, content_type=content_type, accepted=False)
+        accepted += fast is not None
+    assert accepted > 80  # most plain shapes take the fast path

@@ -135,6 +135,32 @@ def test_link_that_breaks_urlsplit_does_not_lose_the_feed():
     assert [(i.title, i.link) for i in parsed.items] == [("Kept", ""), ("Also kept", "")]
 
 
+FASTPARSE_ENCODING_BUG = "bug: tui/fastparse.py parse_fast lets expat's ValueError/LookupError escape (multi-byte or unknown declared encoding) instead of returning None; found by bench/fuzz_feeds.py"
+
+
+@pytest.mark.xfail(strict=True, reason=FASTPARSE_ENCODING_BUG)
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_feed_in_a_multibyte_encoding_without_bom_parses(codec):
+    doc = (
+        f'<?xml version="1.0" encoding="{codec}"?><rss version="2.0"><channel><title>t</title>'
+        "<item><guid>a</guid><title>Talks in Doha</title></item></channel></rss>"
+    ).encode(codec)
+    parsed = parse_feed(doc, feed="f", url="https://f.example/rss", content_type="application/rss+xml", now=NOW)
+    assert [i.title for i in parsed.items] == ["Talks in Doha"]
+
+
+@pytest.mark.xfail(strict=True, reason=FASTPARSE_ENCODING_BUG)
+def test_unknown_declared_encoding_is_a_feed_parse_error_or_items():
+    doc = (
+        '<?xml version="1.0" encoding="bogus-enc"?><rss version="2.0"><channel><title>t</title>'
+        "<item><guid>a</guid><title>Talks in Doha</title></item></channel></rss>"
+    ).encode("utf-16-le")
+    try:
+        parse_feed(doc, feed="f", url="https://f.example/rss", content_type=None, now=NOW)
+    except FeedParseError:
+        pass
+
+
 # --- feed-level fuzz, short -----------------------------------------------------------------
 
 

@@ -11,8 +11,9 @@ How a verdict is reached
    digit ("Hamas's cease-fire" -> "hamas ceasefire"). A summary that repeats
    the headline is scanned once; only its first 700 characters (the lede) count.
 2. *Scan* kicker, headline and summary (one pass, with marks between them so
-   no phrase spans two) against one word-level trie holding every rule phrase,
-   built once from the TOML (about 65,000 phrases once variants expand). It has
+   no phrase spans two) against one word-level index holding every rule phrase,
+   built once from the TOML (about 200,000 phrases once variants expand, held in
+   about 11,000 nodes because a pattern's tails are shared: see PhraseIndex). It has
    two layers, each matched leftmost-longest: *context* phrases (hostage and
    talks terms; anchors that tie a topic to this conflict: Gaza side, Israel
    side, October 7, mediators; negatives: other conflicts, other senses of
@@ -45,7 +46,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from itertools import product
 from typing import TYPE_CHECKING, Any, Iterable
@@ -193,11 +194,11 @@ _SUMMARY_STARTS: Any = ("summary starts",)
 class PhraseIndex:
     """Finds rule phrases in a token list: leftmost, then longest, non-overlapping.
 
-    A word-level trie: a word that starts no phrase costs one dict lookup, each further
-    word of a phrase one more. Far cheaper to build than one regex of tens of thousands
-    of alternatives, and fast to scan. One index holds two independent layers (context
-    and signal) so a text is walked once; each layer keeps its own leftmost-longest,
-    non-overlapping matches. A node is [context value, signal value, children, the
+    A word-level trie (with shared tails, so in fact a DAG): a word that starts no
+    phrase costs one dict lookup, each further word of a phrase one more. Far cheaper
+    to build than one regex of tens of thousands of alternatives, and fast to scan. One
+    index holds two independent layers (context and signal) so a text is walked once;
+    each layer keeps its own leftmost-longest, non-overlapping matches. A node is [context value, signal value, children, the
     "~" child or None] (the last saves a second lookup when a word does not go on)."""
 
     __slots__ = ("_root", "_shared")
@@ -510,6 +511,38 @@ INCLUDE_WEIGHT = 1.0
 # or truce word ("Hamas hands over four soldiers", "Hamas says 'no deal'"); "none" cues
 # and mere nouns ("clash") do not.
 _EVENT_SIGNALS = frozenset(("deal", "release", "progress", "proposal", "stalled", "collapse"))
+
+
+def _verdict_maker() -> Any:
+    """A fast Verdict(relevant, score, signal, matched, actors, places).
+
+    A frozen dataclass's __init__ sets each field through object.__setattr__, about 2 us
+    a verdict here (a twentieth of the whole classification); writing the slots through
+    their descriptors makes the same object in half that. Falls back to the class itself
+    if Verdict ever changes shape."""
+    names = ("relevant", "score", "signal", "matched", "actors", "places")
+    slots = [Verdict.__dict__.get(name) for name in names]
+    if tuple(f.name for f in fields(Verdict)) != names or not all(
+        type(slot).__name__ == "member_descriptor" for slot in slots
+    ):
+        return Verdict
+    new = object.__new__
+    set_relevant, set_score, set_signal, set_matched, set_actors, set_places = (slot.__set__ for slot in slots)
+
+    def make(relevant: bool, score: float, signal: str, matched: tuple, actors: tuple, places: tuple) -> Verdict:
+        verdict = new(Verdict)
+        set_relevant(verdict, relevant)
+        set_score(verdict, score)
+        set_signal(verdict, signal)
+        set_matched(verdict, matched)
+        set_actors(verdict, actors)
+        set_places(verdict, places)
+        return verdict
+
+    return make
+
+
+_make_verdict = _verdict_maker()
 _KICKER_DEMOTION = 100_000  # a weak cue in a kicker ranks after every cue of the headline proper
 
 
@@ -635,7 +668,8 @@ class Classifier:
                 rank = pos + _KICKER_DEMOTION if pos < kicker_end and tier < 3 else pos
                 if best_title is None or tier > best_title[0] or (tier == best_title[0] and rank < best_title[1]):
                     best_title = (tier, rank, signal, pos, end)
-            elif best_summary is None or tier > best_summary[0] or (tier == best_summary[0] and pos < best_summary[1]):
+            elif (best_summary is None or tier > best_summary[0]
+                  or (tier == best_summary[0] and pos < best_summary[1])):
                 best_summary = (tier, pos, signal, pos, end)
 
         include_score = 0.0
@@ -685,8 +719,7 @@ class Classifier:
                 signal = cue[2]
                 phrase = " ".join(tokens[cue[3] : cue[4]])
                 notes.append(f"signal {signal}: '{phrase}'{where}")
-        # Positional: measurably cheaper than keywords for a frozen dataclass on the hot path.
-        return Verdict(relevant, score, signal, tuple(dict.fromkeys(notes)), tuple(actors), tuple(places))
+        return _make_verdict(relevant, score, signal, tuple(dict.fromkeys(notes)), tuple(actors), tuple(places))
 
 
 _DEFAULT: Classifier | None = None

@@ -97,7 +97,14 @@ for _ch in _AS_SPACE:
     _STRIP_TABLE[ord(_ch)] = " "
 
 
+# Any character _strip_controls would touch (ESC is among them): most text has
+# none, and one search is far cheaper than a sub plus a translate.
+_NEEDS_STRIP = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_STRIP_TABLE)) + "]")
+
+
 def _strip_controls(text: str) -> str:
+    if not _NEEDS_STRIP.search(text):
+        return text
     return _ESCAPES.sub("", text).translate(_STRIP_TABLE)
 
 
@@ -136,7 +143,7 @@ def safe_link(value: str | None) -> str:
     link = value.strip()
     if not link or len(link) > LINK_MAX:
         return ""
-    if link != link.translate(_STRIP_TABLE) or any(ch.isspace() for ch in link):
+    if _NEEDS_STRIP.search(link) or len(link.split()) != 1:
         # Browsers silently drop tabs/newlines inside URLs; a link carrying
         # controls or bidi characters is an attempt to disguise where it goes.
         return ""

@@ -126,7 +126,7 @@ class SourcesPanel(ScrollView, can_focus=False):
         super().__init__(**kwargs)
         self.progress: tuple[int, int] | None = None
         self.lines: list[Text] = [Text("loading…", style="#94a3b8")]
-        self._strips: dict[tuple[int, int], Strip] = {}
+        self._strips: dict[tuple[int, int], tuple[Text, Strip]] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Sources"
@@ -138,7 +138,8 @@ class SourcesPanel(ScrollView, can_focus=False):
 
     def show(self, feeds, states, counts, now, selected) -> None:
         self.lines = sources_lines(feeds, states, counts, now, selected)
-        self._strips.clear()
+        if len(self._strips) > 4096:
+            self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.lines))
         self.refresh()
         ok = sum(1 for f in feeds if feed_look(states.get(f.name), getattr(f, "enabled", True))[0] in ("ok", "not modified"))
@@ -155,18 +156,19 @@ class SourcesPanel(ScrollView, can_focus=False):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        key = (index, width)
-        strip = self._strips.get(key)
-        if strip is None:
-            if 0 <= index < len(self.lines):
-                line = self.lines[index].copy()
-                line.truncate(width, overflow="ellipsis", pad=True)
-                segments = list(line.render(self.app.console))
-                strip = Strip(segments, width).apply_style(self.rich_style)
-            else:
-                strip = Strip.blank(width, self.rich_style)
-            self._strips[key] = strip
-        return strip
+        if not 0 <= index < len(self.lines):
+            return Strip.blank(width, self.rich_style)
+        line = self.lines[index]
+        # Lines come from a cache (_feed_lines), so an unchanged feed keeps the
+        # same Text object across refreshes and its rendered strip is reused.
+        key = (id(line), width)
+        cached = self._strips.get(key)
+        if cached is None or cached[0] is not line:
+            copy = line.copy()
+            copy.truncate(width, overflow="ellipsis", pad=True)
+            strip = Strip(list(copy.render(self.app.console)), width).apply_style(self.rich_style)
+            cached = self._strips[key] = (line, strip)
+        return cached[1]
 
     def on_resize(self) -> None:
         self._strips.clear()
