@@ -138,7 +138,7 @@ def check_database(db: Path, batch_size: int = BATCH) -> Counter:
 
 def run_kills(db: Path, kills: int, rng: random.Random, batch_size: int = BATCH, report=None) -> tuple[dict[str, int], int]:
     """`kills` SIGKILLs of writers on `db`, checking the database after each.
-    -> (run -> highest batch started, how many kills landed inside a batch's write)."""
+    -> (run -> highest batch started, how many kills cut a batch's transaction short)."""
     from tui.store import Store
 
     Store(db).close()  # create the schema first: the children then only write items
@@ -148,11 +148,11 @@ def run_kills(db: Path, kills: int, rng: random.Random, batch_size: int = BATCH,
         run = f"run{k % 5}"  # five feeds, each resumed several times
         start = started.get(run, -1) + 1
         started[run], in_batch = kill_mid_write(db, run, start, rng, batch_size)
-        per_batch = check_database(db, batch_size)
-        if in_batch:
+        per_batch = check_database(db, batch_size)  # the real check: every batch all or nothing
+        if in_batch and per_batch.get(f"{run}/{started[run]}", 0) == 0:
+            # Killed inside the transaction (a kill between COMMIT and "wrote N"
+            # finds the batch complete, which is just as correct).
             inside += 1
-            # Killed inside the transaction: that batch is entirely absent.
-            assert per_batch.get(f"{run}/{started[run]}", 0) == 0
         if report:
             report(k + 1)
     return started, inside
@@ -185,8 +185,8 @@ def test_sigkill_mid_batch_leaves_no_partial_batch_and_no_duplicates(tmp_path):
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     db = tmp_path / "crash.db"
     started, inside = run_kills(db, KILLS, rng)
-    # The kills must land inside writes (almost all do): otherwise this test proves nothing.
-    assert inside >= KILLS // 2, f"only {inside} of {KILLS} kills landed inside a write"
+    # The kills must cut transactions short (most do): otherwise this test proves nothing.
+    assert inside >= KILLS // 3, f"only {inside} of {KILLS} kills landed inside a write"
     new, present = repoll(db, started)
     assert new >= len(started) * BATCH  # at least each run's last, killed, batch was missing
 
@@ -207,7 +207,7 @@ def main() -> int:
         started, inside = run_kills(db, args.kills, rng, args.batch,
                                     report=lambda k: print(f"{k} kills survived", flush=True) if k % 25 == 0 else None)
         new, present = repoll(db, started, args.batch)
-    print(f"seed {seed}: {args.kills} kills survived ({inside} inside a batch's transaction); integrity ok "
+    print(f"seed {seed}: {args.kills} kills survived ({inside} cut a batch's transaction short); integrity ok "
           f"after each; no partial batch; re-poll inserted {new} missing items and duplicated none "
           f"({present} batches were already complete)")
     return 0

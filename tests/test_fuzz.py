@@ -135,12 +135,9 @@ def test_link_that_breaks_urlsplit_does_not_lose_the_feed():
     assert [(i.title, i.link) for i in parsed.items] == [("Kept", ""), ("Also kept", "")]
 
 
-FASTPARSE_ENCODING_BUG = "bug: tui/fastparse.py parse_fast lets expat's ValueError/LookupError escape (multi-byte or unknown declared encoding) instead of returning None; found by bench/fuzz_feeds.py"
-
-
-@pytest.mark.xfail(strict=True, reason=FASTPARSE_ENCODING_BUG)
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
 def test_feed_in_a_multibyte_encoding_without_bom_parses(codec):
+    """Found by bench/fuzz_feeds.py in tui/fastparse.py: expat's ValueError/LookupError escaped parse_feed."""
     doc = (
         f'<?xml version="1.0" encoding="{codec}"?><rss version="2.0"><channel><title>t</title>'
         "<item><guid>a</guid><title>Talks in Doha</title></item></channel></rss>"
@@ -149,7 +146,6 @@ def test_feed_in_a_multibyte_encoding_without_bom_parses(codec):
     assert [i.title for i in parsed.items] == ["Talks in Doha"]
 
 
-@pytest.mark.xfail(strict=True, reason=FASTPARSE_ENCODING_BUG)
 def test_unknown_declared_encoding_is_a_feed_parse_error_or_items():
     doc = (
         '<?xml version="1.0" encoding="bogus-enc"?><rss version="2.0"><channel><title>t</title>'

@@ -675,3 +675,53 @@ def test_properties_of_any_history(claims, now_hours, seed):
     assert 1 <= status.confidence or status.state == TalksState.QUIET
     in_window = [i for i in items if -FUTURE_SKEW <= (now - i.published).total_seconds() < 30 * 86400]
     assert sum(status.daily) == len(in_window)  # up to 1 h ahead counts as now
+
+
+# --- confidence from story confirmations ---------------------------------------------
+
+
+def _story_of(*members):
+    from tui.stories import build_story
+
+    return build_story(members[0].id, members)
+
+
+def test_confidence_counts_feeds_confirming_one_story_not_feeds_reporting_anything():
+    # Three feeds, three different developments that all support ACTIVE TALKS.
+    a = item("progress", 0, "Gulf Wire", title="Negotiators report progress in Doha")
+    b = item("progress", 1, "Levant Post", title="Mediators see headway on maps")
+    c = item("progress", 2, "Cairo Daily", title="Delegation returns to Cairo upbeat")
+    items = [a, b, c]
+    assert compute_status(items, at(3)).confidence == 3  # the old rule: feeds within 12 h
+    stories = [_story_of(a), _story_of(b), _story_of(c)]
+    assert compute_status(items, at(3), stories=stories).confidence == 1
+    # Two of them confirm the same development.
+    stories = [_story_of(a, b), _story_of(c)]
+    status = compute_status(items, at(3), stories=stories)
+    assert status.confidence == 2 and status.confirmed
+
+
+def test_story_confidence_ignores_members_after_12_hours_and_other_states_stories():
+    a = item("stalled", 0, "Gulf Wire", title="Talks stall over maps")
+    b = item("stalled", 5, "Levant Post", title="Talks stall over maps, officials say")
+    late = item("stalled", 13, "Cairo Daily", title="Talks stall over maps again")
+    other = item("none", 1, "Harbour Times", title="Families rally")
+    stories = [_story_of(a, b, late), _story_of(other, item("none", 1.5, "X"), item("none", 1.6, "Y"))]
+    status = compute_status([a, b, late, other], at(14), stories=stories)
+    assert status.state == TalksState.STALLED
+    assert status.confidence == 2  # "late" is 13 h after the first report; the "none" story supports nothing
+
+
+def test_stories_callable_is_not_called_without_evidence_and_unmatched_stories_keep_old_rule():
+    calls = []
+
+    def stories():
+        calls.append(1)
+        return []
+
+    assert compute_status([item("none", 0)], at(1), stories=stories).confidence == 0
+    assert calls == []
+    a, b = item("progress", 0, "Gulf Wire"), item("progress", 1, "Levant Post")
+    # No given story holds a supporting item: the feed count stands.
+    assert compute_status([a, b], at(2), stories=stories).confidence == 2
+    assert calls == [1]

@@ -580,7 +580,13 @@ class Classifier:
     def _tokens(self, title: str, summary: str) -> tuple[list[str], int, int]:
         """Kicker, headline and summary as one token list with marks between them, so a
         phrase never spans two; returns (tokens, kicker end, title end)."""
-        kicker, headline = split_kicker(strip_publisher(title[:MAX_TITLE_CHARS].strip()))
+        headline = title[:MAX_TITLE_CHARS].strip()
+        # The calls only where their separators occur (about half the items skip both).
+        if " - " in headline or " | " in headline or " \u2013 " in headline or " \u2014 " in headline:
+            headline = strip_publisher(headline)
+        kicker = ""
+        if ":" in headline:
+            kicker, headline = split_kicker(headline)
         summary = summary[:MAX_SUMMARY_CHARS]
         if (KICKER_MARK in title or SUMMARY_MARK in title or KICKER_MARK in summary
                 or SUMMARY_MARK in summary):  # the marks are ours: a text's own become spaces

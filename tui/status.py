@@ -76,7 +76,11 @@ STALLED. QUIET has no evidence.
 
 ``confidence`` is the largest number of distinct feeds among the supporting
 items that fall within 12 h of each other (a sliding window), so duplicates
-from one feed never count twice; ``confirmed`` means at least two.
+from one feed never count twice; ``confirmed`` means at least two. Given
+``stories``, it is instead the most distinct feeds confirming one story (one
+development) among those holding a supporting item, within 12 h of the
+story's first report: three feeds reporting three different developments no
+longer read as "confirmed by 3".
 
 ``momentum`` is (pos - neg) / (pos + neg + MOMENTUM_PRIOR) over the signal
 items, each weighted 0.5 ** (age / 24 h); pos = deal, release, progress,
@@ -108,11 +112,12 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from operator import itemgetter
+from typing import Any
 
 from tui.models import StoredItem
 
@@ -466,9 +471,19 @@ _SIGNALLING = POSITIVE_SIGNALS | NEGATIVE_SIGNALS
 
 
 def compute_status(
-    items: Sequence[StoredItem], now: datetime, *, previous: TalksStatus | None = None
+    items: Sequence[StoredItem],
+    now: datetime,
+    *,
+    previous: TalksStatus | None = None,
+    stories: Sequence[Any] | Callable[[], Sequence[Any]] | None = None,
 ) -> TalksStatus:
-    """The status of the talks at ``now`` (rules in the module docstring)."""
+    """The status of the talks at ``now`` (rules in the module docstring).
+
+    ``stories`` (``tui.stories.Story`` objects, or a callable returning them,
+    called only when the state has evidence) makes ``confidence`` count
+    confirmations of one development rather than feeds reporting anything that
+    supports the state: see ``_story_confidence``.
+    """
     del previous  # see the module docstring: the replay needs no carried-over state
     now_ts = now.timestamp()
     latest_ok = now_ts + FUTURE_SKEW
@@ -496,7 +511,9 @@ def compute_status(
     entries.sort()
     replayed = _replay(entries, now_ts)
     state = replayed.state
-    evidence, confidence = _evidence(replayed, entries)
+    evidence, confidence, supporting = _evidence(replayed, entries)
+    if stories is not None and supporting:
+        confidence = _story_confidence(stories() if callable(stories) else stories, supporting) or confidence
     relevant_times.sort()
     mediators, venues = _mentions(recent)
     return TalksStatus(
@@ -576,10 +593,11 @@ def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
 
 
-def _evidence(replayed: _Replayed, entries: list[_Entry]) -> tuple[tuple[StoredItem, ...], int]:
+def _evidence(replayed: _Replayed, entries: list[_Entry]) -> tuple[tuple[StoredItem, ...], int, list]:
+    """Evidence (newest first), the feed-count confidence, and every supporting entry."""
     state = replayed.state
     if state is TalksState.QUIET:
-        return (), 0
+        return (), 0, []
     if state is TalksState.DEAL_IN_EFFECT:
         anchor = replayed.deal_since
     elif state is TalksState.RELEASES_UNDER_WAY:
@@ -592,7 +610,27 @@ def _evidence(replayed: _Replayed, entries: list[_Entry]) -> tuple[tuple[StoredI
     start = bisect_left(entries, anchor, key=itemgetter(0))
     chosen = [entry for entry in entries[start:] if entry[6] in supports]
     newest_first = tuple(entry[5] for entry in reversed(chosen[-EVIDENCE_LIMIT:]))
-    return newest_first, _max_feeds_within(chosen, CORROBORATION_WINDOW)
+    return newest_first, _max_feeds_within(chosen, CORROBORATION_WINDOW), chosen
+
+
+def _story_confidence(stories: Sequence[Any], supporting: list) -> int:
+    """The most distinct feeds confirming one story that supports the state, counting
+    the story's members within ``CORROBORATION_WINDOW`` (12 h) of its first report.
+
+    A story supports the state when one of its members is a supporting entry.
+    0 when no given story holds a supporting item (the caller grouped other
+    items): the feed-count confidence stands then.
+    """
+    supporting_ids = {entry[3] for entry in supporting}
+    best = 0
+    for story in stories:
+        members = story.members
+        if not any(member.id in supporting_ids for member in members):
+            continue
+        first = min(member.published for member in members).timestamp()
+        feeds = {m.feed for m in members if m.published.timestamp() - first <= CORROBORATION_WINDOW}
+        best = max(best, len(feeds))
+    return best
 
 
 def _max_feeds_within(entries: list, window: float) -> int:
