@@ -602,21 +602,35 @@ def test_100k_items_take_well_under_a_second():
             )
         )
     items.sort(key=lambda stored: stored.published, reverse=True)  # the store's order
-    started = time.process_time()
-    compute_status(items, now)
-    elapsed = time.process_time() - started
-    # ~0.2 s on an idle core; the bound leaves room for a busy CI box, not for O(n^2).
-    assert elapsed < 1.5, f"{elapsed:.2f} s"
+    # Speed is the benchmark's job; at this size the answer must still be well formed.
+    status = compute_status(items, now)
+    assert -1.0 <= status.momentum <= 1.0
+    assert len(status.hourly) == 48 and len(status.daily) == 30
+
+
+def _loud_feed_items(n: int):
+    # A feed posting thousands of items inside one contest window, outvoted by two others.
+    items = [item("stalled", 0, "Gulf Wire"), item("stalled", 0, "Levant Post")]
+    items += [item("progress", 0.0001 * k, "Loud Feed") for k in range(1, n + 1)]
+    return items
 
 
 def test_one_loud_feed_does_not_make_it_quadratic():
-    # A feed posting thousands of items inside one contest window, outvoted by two others.
-    items = [item("stalled", 0, "Gulf Wire"), item("stalled", 0, "Levant Post")]
-    items += [item("progress", 0.0001 * n, "Loud Feed") for n in range(1, 20_001)]
-    started = time.process_time()
-    status = compute_status(items, at(3))
-    assert time.process_time() - started < 1.0
-    assert status.state == TalksState.STALLED
+    small, large = _loud_feed_items(5_000), _loud_feed_items(20_000)
+
+    def cpu(items) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            status = compute_status(items, at(3))
+            best = min(best, time.process_time() - started)
+        assert status.state == TalksState.STALLED
+        return best
+
+    # 4x the items: about 4x the time when linear, 16x when quadratic. A ratio in
+    # one run, so a busy machine slows both sides alike.
+    ratio = cpu(large) / max(cpu(small), 1e-4)
+    assert ratio < 9, ratio
 
 
 # --- properties --------------------------------------------------------------------------

@@ -215,20 +215,13 @@ def test_item_and_verdict_round_trip(fresh_store):
     assert not stored.read and not stored.starred
 
 
-def test_ten_thousand_items_upsert_quickly(fresh_store):
-    import time
-
+def test_ten_thousand_items_in_one_upsert(fresh_store):
+    # Speed is measured by bench/bench_store.py; this checks the batch path is right at size.
     pairs = [(make_item(feed="F", title=f"Hostage talks round {i} in Doha", summary="Mediators met " * 10), make_verdict("progress"))
              for i in range(10_000)]
-    started = time.process_time()
     assert fresh_store.upsert_items("F", pairs) == (10_000, 0)
-    inserted = time.process_time() - started
-    started = time.process_time()
     assert fresh_store.upsert_items("F", pairs) == (0, 0)
-    unchanged = time.process_time() - started
-    # CPU time, so a busy machine does not fail it; the budget is "well under a second".
-    assert inserted < 1.0, inserted
-    assert unchanged < 0.3, unchanged
+    assert fresh_store.item_count() == 10_000
 
 
 # --- FTS ----------------------------------------------------------------------------
