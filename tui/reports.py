@@ -27,10 +27,24 @@ def relevant_items(store: Store, *, since: datetime) -> list[StoredItem]:
     return store.query(ItemQuery(relevant_only=True, since=since, limit=None))
 
 
+CONFIDENCE_WINDOW = timedelta(days=7)  # stories grouped for the status' confidence
+CONFIDENCE_CAP = 3000  # newest items grouped: grouping runs at ~1-2k items/s
+
+
+def confidence_stories(items: list[StoredItem], now: datetime) -> list:
+    """Stories of the newest relevant ``items`` of the last week, for ``compute_status(stories=)``."""
+    from tui.stories import group_stories
+
+    recent = [i for i in items if i.verdict.relevant and i.published >= now - CONFIDENCE_WINDOW]
+    recent.sort(key=lambda i: i.published, reverse=True)
+    return group_stories(recent[:CONFIDENCE_CAP])
+
+
 def talks_status(store: Store, now: datetime) -> TalksStatus:
     from tui.status import compute_status
 
-    return compute_status(relevant_items(store, since=now - STATUS_WINDOW), now)
+    items = relevant_items(store, since=now - STATUS_WINDOW)
+    return compute_status(items, now, stories=lambda: confidence_stories(items, now))
 
 
 def digest(store: Store, *, since: datetime, now: datetime) -> Digest:
@@ -40,8 +54,8 @@ def digest(store: Store, *, since: datetime, now: datetime) -> Digest:
     from tui.stories import group_stories
 
     status_items = relevant_items(store, since=min(since, now - STATUS_WINDOW))
-    status = compute_status(status_items, now)
     story_items = [i for i in status_items if i.published >= since - STORY_WINDOW]
     stories = group_stories(story_items)
+    status = compute_status(status_items, now, stories=lambda: confidence_stories(status_items, now))
     period_items = store.query(ItemQuery(since=since, limit=None))
     return build_digest(period_items, status, stories, since=since, now=now)
