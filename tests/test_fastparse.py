@@ -27,6 +27,7 @@ URL = "https://news.example/world/feed.xml"
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
 def both(body: bytes | str, *, content_type: str | None = RSS_TYPE, url: str = URL):
@@ -242,6 +243,14 @@ EDGE_ATOM = {
     "author_uri_only": "<entry><id>tag:a,1</id><title>t</title><author><uri>https://a.example/n</uri></author></entry>",
     "published_and_updated": "<entry><id>tag:a,1</id><title>t</title><published>2026-02-01T00:00:00Z</published>"
     "<updated>2026-02-02T00:00:00+05:30</updated></entry>",
+    "xhtml_summary": f"<entry><id>tag:a,1</id><title>t</title><summary type='xhtml'><div xmlns='{XHTML_NS}'>"
+    "<p>Mediators in <b>Cairo</b> &amp; Doha</p><p>5 &lt; 6<br/>next</p> tail</div></summary></entry>",
+    "xhtml_title_and_content": f"<entry><id>tag:a,1</id><title type='xhtml'><div xmlns='{XHTML_NS}'>A <em>b</em></div></title>"
+    f"<content type='xhtml'><div xmlns='{XHTML_NS}'><script>x()</script><ul><li>one</li><li>two</li></ul></div></content></entry>",
+    "xhtml_escaped_markup_text": f"<entry><id>tag:a,1</id><title>t</title><summary type='xhtml'><div xmlns='{XHTML_NS}'>"
+    "&amp;lt;b&amp;gt;x&amp;lt;/b&amp;gt; &lt;i&gt;y&lt;/i&gt;</div></summary></entry>",
+    "xhtml_prefixed": "<entry><id>tag:a,1</id><title>t</title><summary type='xhtml'>"
+    "<x:div xmlns:x='http://www.w3.org/1999/xhtml'><x:P class='c'>Hi</x:P>there</x:div></summary></entry>",
     "text_title_with_lt": '<entry><id>tag:a,1</id><title type="text">5 &lt; 6 &amp; 7</title></entry>',
 }
 
@@ -290,7 +299,10 @@ def test_latin1_and_ascii_documents_match():
         (rss("<item><guid>1</guid><title>t</title></item>").replace("utf-8", "windows-1255"), RSS_TYPE),
         (rss("<item><guid>1</guid><title>caf\u00e9</title></item>"), "text/xml"),  # us-ascii by RFC 3023
         ("\ufeff" + rss("<item><guid>1</guid><title>t</title></item>"), RSS_TYPE),  # BOM
-        (atom("<entry><id>1</id><title type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>x</div></title></entry>"), ATOM_TYPE),
+        (atom("", feed_extra="<subtitle/>").replace("<title>Atom Wire</title>", "<title type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>x</div></title>"), ATOM_TYPE),
+        (atom(f"<entry><id>1</id><summary type='xhtml'><div xmlns='{XHTML_NS}'><body>x</body></div></summary></entry>"), ATOM_TYPE),
+        (atom(f"<entry><id>1</id><summary type='xhtml'><div xmlns='{XHTML_NS}'><svg xmlns='http://www.w3.org/2000/svg'/></div></summary></entry>"), ATOM_TYPE),
+        (atom("<entry><id>1</id><summary type='xhtml'><div><title>x</title></div></summary></entry>"), ATOM_TYPE),
         (rss("<item><guid>1</guid><title>one</title><title>two</title></item>"), RSS_TYPE),
         (rss("<item><guid>1</guid><title>t</title><media:title>m</media:title></item>"), RSS_TYPE),
         (rss("<item><guid>1</guid><title>t</title><x:y xmlns:x='http://unknown.example/'>z</x:y></item>"), RSS_TYPE),
@@ -434,6 +446,15 @@ _EXTRAS = [
 ]  # fmt: skip
 
 
+_XHTML = [
+    f"<div xmlns='{XHTML_NS}'>{{text}}</div>",
+    f"<div xmlns='{XHTML_NS}'><p>{{text}}</p><p>b<br/>c</p></div>",
+    f"<div xmlns='{XHTML_NS}'>a<b>{{text}}</b>z</div><div xmlns='{XHTML_NS}'>second</div>",
+    f"<div xmlns='{XHTML_NS}'><script>alert(1)</script><span class='x'>{{text}}</span></div>",
+    "{text}",
+]
+
+
 def _random_rss(rng: random.Random) -> str:
     items = []
     for _ in range(rng.randint(0, 5)):
@@ -472,8 +493,11 @@ def _random_atom(rng: random.Random) -> str:
             kind = rng.choice(["", " type='text'", " type='html'"])
             parts.append(f"<title{kind}>{rng.choice(_TEXTS)}</title>")
         if rng.random() < 0.6:
-            kind = rng.choice(["", " type='text'", " type='html'"])
-            parts.append(f"<summary{kind}>{rng.choice(_TEXTS)}</summary>")
+            kind = rng.choice(["", " type='text'", " type='html'", " type='xhtml'"])
+            text = rng.choice(_TEXTS)
+            if kind == " type='xhtml'":
+                text = rng.choice(_XHTML).format(text=text.replace("<![CDATA[", "").replace("]]>", ""))
+            parts.append(f"<summary{kind}>{text}</summary>")
         if rng.random() < 0.4:
             kind = rng.choice(["", " type='text'", " type='html'"])
             parts.append(f"<content{kind}>{rng.choice(_TEXTS)}</content>")

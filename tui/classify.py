@@ -276,7 +276,22 @@ class PhraseIndex:
                 here[3] = here[2].get(WILDCARD)
 
     def add_phrase(self, phrase: str, layer: int, value: Any) -> None:
-        self.add([[phrase.split(" ")]], layer, value)
+        """One literal phrase: a plain walk down this path's own nodes (copying shared ones)."""
+        shared = self._shared
+        kids, node = self._root, None
+        for word in phrase.split(" "):
+            here = kids.get(word)
+            if here is None:
+                here = kids[word] = [None, None, {}, None]
+                if word == WILDCARD and node is not None:
+                    node[3] = here
+            elif id(here) in shared:
+                here = kids[word] = [here[0], here[1], dict(here[2]), here[3]]
+                if word == WILDCARD and node is not None:
+                    node[3] = here
+            node, kids = here, here[2]
+        if node is not None and node[layer] is None:
+            node[layer] = value
 
     def scan(self, tokens: list[str]) -> tuple[list[Any], list[tuple[int, int, Any]]]:
         """([context value], [(start, end, signal value)]), in text order, token indices."""

@@ -36,6 +36,7 @@ from tui.parse import FEED_TITLE_MAX, ParsedFeed, _ttl_seconds, clean_text, make
 ATOM_NS = "http://www.w3.org/2005/Atom"
 RSS1_NS = "http://purl.org/rss/1.0/"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_ATOM_FEED = f"{{{ATOM_NS}}}feed"
 
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _ACCEPTED_CODECS = {"utf-8", "ascii", "iso8859-1"}
@@ -183,12 +184,83 @@ def _leaf_text(el: ET.Element) -> str | None:
     return el.text
 
 
-def _check_text_type(attrs: dict[str, str]) -> None:
+def _check_text_type(attrs: dict[str, str]) -> bool:
+    """True for inline XHTML; declines what feedparser would base64-decode or fetch."""
     kind = attrs.get("type")
     if attrs.get("mode") == "base64" or "src" in attrs:
         raise _Decline
-    if kind is not None and _fp()["map_type"](kind) not in _TEXT_TYPES:
-        raise _Decline  # xhtml (rebuilt markup) or base64-decoded types
+    if kind is None:
+        return False
+    kind = _fp()["map_type"](kind)
+    if kind == "application/xhtml+xml":
+        return True
+    if kind not in _TEXT_TYPES:
+        raise _Decline
+    return False
+
+
+def _content_text(el: ET.Element, attrs: dict[str, str], atom: bool) -> str:
+    if attrs and _check_text_type(attrs):
+        if not atom:
+            raise _Decline
+        return _text(_xhtml_markup(el))
+    return _text(_leaf_text(el))
+
+
+def _xhtml_markup(el: ET.Element) -> str:
+    """Inline XHTML as feedparser rebuilds it: text escaped, tags without
+    attributes (attributes cannot survive clean_text, which strips every tag),
+    and a <div> wrapping everything removed."""
+    from xml.sax.saxutils import escape
+
+    pieces: list[str] = []
+    _add_text(pieces, el.text, escape)
+    for child in el:
+        _xhtml_element(child, pieces, escape)
+        _add_text(pieces, child.tail, escape)
+    # feedparser's mixin.pop for Atom 1.0 XHTML, step by step: the strip() that
+    # follows sees what this leaves at the ends (a leading "\x85" is whitespace).
+    while len(pieces) > 1 and not pieces[-1].strip():
+        del pieces[-1]
+    while len(pieces) > 1 and not pieces[0].strip():
+        del pieces[0]
+    if pieces and (pieces[0] == "<div>" or pieces[0].startswith("<div ")) and pieces[-1] == "</div>":
+        depth = 0
+        for piece in pieces[:-1]:
+            if piece.startswith("</"):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif piece.startswith("<") and not piece.endswith("/>"):
+                depth += 1
+        else:
+            pieces = pieces[1:-1]
+    return "".join(pieces)
+
+
+def _add_text(pieces: list[str], text: str | None, escape) -> None:
+    # One piece per run of text: feedparser gets it in chunks, which only
+    # matters above for all-whitespace runs, and those are removed either way.
+    if text:
+        pieces.append(escape(text))
+
+
+def _xhtml_element(el: ET.Element, pieces: list[str], escape) -> None:
+    name = _fp_name(el.tag)
+    if name is None or name in _fp()["handlers"]:
+        raise _Decline  # feedparser runs handlers on end tags, even inside content (<xhtml:body>, <title>)
+    attrs = _attrs(el)
+    if "xml:base" in attrs or "base" in attrs:
+        raise _Decline
+    local = el.tag.rpartition("}")[2].lower()
+    if local in ("svg", "math"):
+        raise _Decline
+    pieces.append(f"<{local}>")
+    _add_text(pieces, el.text, escape)
+    for child in el:
+        _xhtml_element(child, pieces, escape)
+        _add_text(pieces, child.tail, escape)
+    pieces.append(f"</{local}>")
 
 
 def _check_subtree(el: ET.Element, forbidden: frozenset[str] | set[str]) -> None:
@@ -241,7 +313,7 @@ _KIND = {
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 
 
-def _entry_values(el: ET.Element, base: str, about: str | None) -> dict:
+def _entry_values(el: ET.Element, base: str, about: str | None, atom: bool) -> dict:
     """The raw values feedparser would store for one item/entry."""
     fp = _fp()
     values: dict = {}
@@ -262,9 +334,7 @@ def _entry_values(el: ET.Element, base: str, about: str | None) -> dict:
                 if kind == "id":
                     values["_guid"] = True
         if kind == "title" or kind == "summary" or kind == "content":
-            if attrs:
-                _check_text_type(attrs)
-            values[kind] = _text(_leaf_text(child))
+            values[kind] = _content_text(child, attrs, atom)
         elif kind is not None and kind.startswith("date"):
             values[kind] = _text(_leaf_text(child))
         elif kind == "id":
@@ -402,8 +472,8 @@ def _feed_title(parent: ET.Element) -> str | None:
         if _fp_name(child.tag) in _TITLE:
             if title is not None:
                 raise _Decline
-            attrs = _attrs(child)
-            _check_text_type(attrs)
+            if _check_text_type(_attrs(child)):
+                raise _Decline  # an XHTML feed title: rare, left to feedparser
             title = _text(_leaf_text(child))
     return title
 
@@ -499,7 +569,7 @@ def parse_fast(body: bytes, *, feed: str, url: str, content_type: str | None, no
             allowed = {"xml:lang", "lang", "rdf:about"} if is_rdf else {"xml:lang", "lang"}
             if set(attrs) - allowed:
                 raise _Decline  # CDF "href"/"lastmod" attributes, xml:base on an entry, ...
-            rows.append(_entry_values(el, _inner_base(base, 1), attrs.get("rdf:about")))
+            rows.append(_entry_values(el, _inner_base(base, 1), attrs.get("rdf:about"), root.tag == _ATOM_FEED))
     except _Decline:
         return None
     items = []

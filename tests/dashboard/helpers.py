@@ -31,9 +31,9 @@ async def settle(pilot, rounds: int = 6) -> None:
 
 
 def shown_titles(app) -> list[str]:
-    """Full titles of the shown rows, in row order."""
+    """Full titles of the shown rows (a story's: its lead's), in row order."""
     table = app.query_one("#headlines")
-    return [table.items_by_id[int(row.key.value)].title for row in table.ordered_rows]
+    return [table.row_title(row.key.value) for row in table.ordered_rows]
 
 
 def row_text(app, index: int):

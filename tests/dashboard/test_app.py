@@ -288,8 +288,8 @@ async def test_state_change_updates_banner_and_notifies(config, store):
         assert not list(app._notifications)
         app.post_message(StatusComputed(TalksStatus(state=TalksState.STALLED, since=NOW, confidence=1)))
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert any("STALLED (was ACTIVE TALKS)" in m for m in messages)
+        titles = [n.title for n in app._notifications]
+        assert "Talks: ACTIVE TALKS -> STALLED" in titles  # through the alert engine
         banner = str(app.query_one("#banner-text").render())
         assert "STALLED" in banner and "was ACTIVE TALKS" in banner and "unconfirmed" in banner
 

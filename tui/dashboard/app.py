@@ -9,7 +9,9 @@ the app's state and the screen.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import threading
 import webbrowser
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -34,7 +36,10 @@ from tui.dashboard.formatting import plain
 from tui.dashboard.headlines import HeadlinesTable
 from tui.dashboard.help import HelpScreen
 from tui.dashboard.messages import (
+    AlertsRaised,
     ConfigInvalid,
+    DigestWritten,
+    FirstReportersLoaded,
     ConfigReloaded,
     FeedPolled,
     FeedsLoaded,
@@ -56,6 +61,12 @@ CONFIG_CHECK_EVERY = 2.0  # seconds between stat() calls on feeds.toml
 STATUS_WINDOW = timedelta(days=30)  # the status needs 30 days for its daily counts
 RELOAD_THROTTLE = 1.0  # at most one headlines reload per second while polling
 WIDE_ENOUGH_FOR_SOURCES = 120
+# Story mode groups the items of the current query; grouping runs at ~1-2k
+# items/s, so only the newest this many are grouped (older rows show as items).
+STORY_GROUP_CAP = 1000
+FIRST_REPORT_WINDOW = timedelta(days=7)  # the sources panel's "first to report"
+STATUS_STORY_CAP = 1500  # newest relevant items grouped for confidence and first reporters
+ALERT_LOOKBACK = timedelta(hours=36)  # a story spans at most this: new items join stories this old
 TALL_ENOUGH_FOR_DETAIL = 30
 
 
@@ -71,6 +82,8 @@ class TalkwatchCommands(Provider):
             ("Filter headlines", "words, source:, signal:, since:, is:unread, is:starred", app.action_filter),
             ("Clear all filters", "show the default view", app.action_reset_view),
             ("Mark all shown as read", "", app.action_mark_all_read),
+            ("Toggle stories / items", "one row per development, or every item", app.action_toggle_stories),
+            ("Write the digest", "the last 24 h as Markdown, to a file", app.action_digest),
             ("Help", "keys and the filter language", app.action_help),
         ]
         for feed in app.feeds:
@@ -106,6 +119,8 @@ class TalkwatchApp(App[int]):
         Binding("m", "toggle_read", "Read", id="toggle_read"),
         Binding("M", "mark_all_read", "All read", show=False, id="mark_all_read"),
         Binding("asterisk", "toggle_star", "Star", id="toggle_star"),
+        Binding("g", "toggle_stories", "Stories/Items", id="toggle_stories"),
+        Binding("D", "digest", "Digest", id="digest"),
         Binding("r", "poll_now", "Poll", id="poll_now"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -147,6 +162,21 @@ class TalkwatchApp(App[int]):
         self._reload_pending: set[str] = set()
         self._config_signature = self._stat_config()
         self.open_url: Callable[[str], Any] = webbrowser.open
+        # Stories: one row per development (``g`` switches to raw items).
+        self.story_mode = True
+        self.stories: list | None = None
+        self.expanded: set[int] = set()
+        self.first_reports: dict[str, int] = {}
+        # Where ``D`` writes the digest: the directory talkwatch was started in.
+        self.digest_dir = Path.cwd()
+        # Alerts: a persistent story index (stable story ids) fed each poll's
+        # new relevant items, and the engine deciding what to deliver. Both
+        # live in worker threads and the event loop: one lock guards them.
+        self._alert_lock = threading.Lock()
+        self._alert_index: Any = None
+        self._alert_engine: Any = None
+        self._webhooks: Any = None
+        self.alert_state_path = self._default_alert_state_path(store)
         self.poller = None
         if poller is not None:
             self.attach_poller(poller)
@@ -226,13 +256,23 @@ class TalkwatchApp(App[int]):
     def load_items(self) -> None:
         self._generation += 1
         query = build_query(self.view, now=self.clock(), feed_names=self.feed_names)
-        self._query_items(query, self._generation)
+        self._query_items(query, self._generation, self.story_mode)
 
     @work(thread=True, exclusive=True, group="items")
-    def _query_items(self, query: Any, generation: int) -> None:
+    def _query_items(self, query: Any, generation: int, stories: bool) -> None:
         items = self.store.query(query)
         total = self.store.item_count()
-        self.post_message(ItemsLoaded(items, total, generation))
+        grouped = None
+        if stories:
+            from tui.stories import group_stories
+
+            # Filters apply to items first; then the matching items are grouped.
+            grouped = group_stories(items[:STORY_GROUP_CAP])
+            if len(items) > STORY_GROUP_CAP:  # past the cap: one story per item
+                from tui.stories import build_story
+
+                grouped += [build_story(i.id, (i,)) for i in items[STORY_GROUP_CAP:] if i.relevant]
+        self.post_message(ItemsLoaded(items, total, generation, grouped))
 
     @work(thread=True, exclusive=True, group="feeds")
     def load_feeds(self) -> None:
@@ -241,12 +281,107 @@ class TalkwatchApp(App[int]):
 
     @work(thread=True, exclusive=True, group="status")
     def compute_status(self) -> None:
+        """The talks status (confidence from story confirmations) and the first reporters."""
+        from tui.reports import confidence_stories
         from tui.store import ItemQuery
         from tui.status import compute_status
+        from tui.stories import first_reporter_counts
 
         now = self.clock()
         items = self.store.query(ItemQuery(relevant_only=True, since=now - STATUS_WINDOW, limit=None))
-        self.post_message(StatusComputed(compute_status(items, now)))
+        week = [i for i in items if i.published >= now - FIRST_REPORT_WINDOW][:STATUS_STORY_CAP]
+        stories = confidence_stories(week, now)
+        self.post_message(StatusComputed(compute_status(items, now, stories=stories)))
+        counts = first_reporter_counts(stories, since=now - FIRST_REPORT_WINDOW)
+        self.post_message(FirstReportersLoaded(dict(counts)))
+
+    # -- workers: alerts and the digest ---------------------------------------------
+
+    @staticmethod
+    def _default_alert_state_path(store: Any) -> Path | None:
+        """``talkwatch.alerts.json`` beside ``talkwatch.db``: what already alerted, across restarts."""
+        path = getattr(store, "path", None)
+        if not isinstance(path, Path):
+            return None
+        return path.with_name(path.stem + ".alerts.json")
+
+    def _engine(self) -> Any:
+        """The alert engine, built on first use (call with the alert lock held)."""
+        if self._alert_engine is None:
+            from tui.alerts import AlertEngine
+            from tui.stories import StoryIndex
+
+            self._alert_engine = AlertEngine(getattr(self.config, "alerts", ()) or (), clock=self.clock)
+            self._alert_index = StoryIndex()
+            if self.alert_state_path is not None:
+                try:
+                    self._alert_engine.import_state(json.loads(self.alert_state_path.read_text("utf-8")))
+                except (OSError, ValueError):
+                    pass  # no file yet, or a damaged one: start afresh
+        return self._alert_engine
+
+    def _save_alert_state(self) -> None:
+        if self.alert_state_path is None or self._alert_engine is None:
+            return
+        tmp = self.alert_state_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(self._alert_engine.export_state()), "utf-8")
+            os.replace(tmp, self.alert_state_path)
+        except OSError:
+            pass  # a read-only directory: alerts still work, a restart may repeat one
+
+    @work(thread=True, group="alerts")
+    def check_alerts(self) -> None:
+        """Feed the relevant items that arrived since the last check into the stories and the engine."""
+        from tui.store import ItemQuery
+        from tui.stories import story_order
+
+        now = self.clock()
+        items = self.store.query(ItemQuery(relevant_only=True, since=now - ALERT_LOOKBACK, limit=None))
+        with self._alert_lock:
+            engine = self._engine()
+            index = self._alert_index
+            touched: dict[int, Any] = {}
+            for item in story_order(items):
+                if index.story_of(item.id) is not None:
+                    continue
+                story = index.add(item)
+                if story is not None:
+                    touched[story.id] = story
+            alerts = []
+            for story_id in sorted(touched):
+                alerts.extend(engine.on_story(index.get(story_id)))
+            if touched:
+                self._save_alert_state()
+        if alerts:
+            self.post_message(AlertsRaised(alerts))
+
+    def _state_change_alerts(self, change: Any) -> list:
+        with self._alert_lock:
+            alerts = self._engine().on_state_change(change)
+            self._save_alert_state()
+        return alerts
+
+    @work(thread=True, group="desktop")
+    def _deliver_desktop(self, alert: Any) -> None:
+        from tui.alerts import deliver_desktop
+
+        deliver_desktop(alert)
+
+    @work(thread=True, group="digest")
+    def write_digest(self) -> None:
+        from tui.digest import render_markdown
+        from tui.reports import digest
+
+        now = self.clock()
+        path = self.digest_dir / f"talkwatch-digest-{now:%Y%m%d-%H%M}.md"
+        try:
+            text = render_markdown(digest(self.store, since=now - timedelta(hours=24), now=now))
+            path.write_text(text, "utf-8")
+        except Exception as error:
+            self.post_message(DigestWritten(path, f"{type(error).__name__}: {error}"))
+        else:
+            self.post_message(DigestWritten(path))
 
     # -- workers: writes -----------------------------------------------------------
 
@@ -355,6 +490,7 @@ class TalkwatchApp(App[int]):
         first = self._shown_generation < 0
         self._shown_generation = message.generation
         self.items = message.items
+        self.stories = message.stories
         self.total_items = message.total
         self._show_items()
         if first:
@@ -362,16 +498,18 @@ class TalkwatchApp(App[int]):
             # compete with it for the GIL.
             self.call_after_refresh(self.load_feeds)
             self.call_after_refresh(self.compute_status)
+            self.call_after_refresh(self.check_alerts)
 
     def _show_items(self) -> None:
         table = self.query_one(HeadlinesTable)
-        table.show_items(self.items, self.clock())
+        stories = self.stories if self.story_mode else None
+        table.show_items(self.items, self.clock(), stories, self.expanded)
         table.border_title = self._headlines_title()
         table.border_subtitle = self._headlines_subtitle()
         self._show_detail()
 
     def _headlines_title(self) -> Text:
-        title = Text("Headlines", style="bold")
+        title = Text("Stories" if self.story_mode else "Headlines", style="bold")
         title.append("  relevant" if self.view.relevant_only else "  all items", style="#67e8f9")
         if self.view.signal:
             title.append(f" · signal:{self.view.signal}", style="#fde047")
@@ -394,6 +532,8 @@ class TalkwatchApp(App[int]):
             return text
         text = self._sources_hint()
         text.append(f"{unread} unread · ", style="#94a3b8")
+        if self.story_mode and self.stories is not None:
+            text.append(f"{len(self.stories):,} stories · ", style="#94a3b8")
         if shown >= SHOWN_ROWS_CAP:
             text.append(f"showing newest {shown:,} of {self.total_items:,} stored", style="#fb923c")
         elif shown >= self.view.limit:
@@ -422,10 +562,12 @@ class TalkwatchApp(App[int]):
             panel = self.query_one(DetailPanel)
         except NoMatches:  # shutting down
             return
-        item = self.query_one(HeadlinesTable).highlighted_item()
-        if item is not None and item == panel.item:
+        table = self.query_one(HeadlinesTable)
+        item = table.highlighted_item()
+        story = table.highlighted_story()
+        if item is not None and item == panel.item and story == panel.story:
             return  # unchanged: skip re-wrapping the summary on every rebuild
-        panel.show(item, self.clock())
+        panel.show(item, self.clock(), story)
 
     @on(DataTable.RowHighlighted, "#headlines")
     def _row_highlighted(self) -> None:
@@ -442,8 +584,15 @@ class TalkwatchApp(App[int]):
         self.feed_counts = message.counts
         self._show_sources()
 
+    @on(FirstReportersLoaded)
+    def _first_reporters_loaded(self, message: FirstReportersLoaded) -> None:
+        self.first_reports = message.counts
+        self._show_sources()
+
     def _show_sources(self) -> None:
-        self.query_one(SourcesPanel).show(self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source)
+        self.query_one(SourcesPanel).show(
+            self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source, self.first_reports
+        )
         self.query_one(HeadlinesTable).border_subtitle = self._headlines_subtitle()
 
     @on(PollStarted)
@@ -484,12 +633,14 @@ class TalkwatchApp(App[int]):
         self.query_one(SourcesPanel).progress = None
         self.load_feeds()
         if message.error:
-            self.notify(Text(f"poll failed: {message.error}"), severity="error", markup=False)
+            self.notify(plain(f"poll failed: {message.error}"), severity="error", markup=False)
             return
         summary = message.summary
         if summary is not None and (summary.new_items or any(r.updated_items for r in summary.results)):
             self.load_items()
             self.compute_status()
+        if summary is not None and summary.new_items:
+            self.check_alerts()
 
     @on(StatusComputed)
     def _status_computed(self, message: StatusComputed) -> None:
@@ -502,20 +653,67 @@ class TalkwatchApp(App[int]):
         self.status_had_signal = getattr(message.status, "since", None) is not None
         if had_signal and self.last_state is not None and state != self.last_state:
             banner.previous_state = self.last_state
-            self.notify(
-                f"Talks status changed: {state} (was {self.last_state})",
-                title="Status of the talks",
-                severity="warning" if state in ("STALLED", "COLLAPSED") else "information",
-                timeout=12,
-                markup=False,
-            )
+            self._deliver(self._state_change_alerts(self._state_change(message.status, self.last_state, state)))
         self.last_state = state
         banner.show(message.status, self.clock())
+
+    def _state_change(self, status: Any, previous: str, state: str) -> Any:
+        """The change the timeline records, or one built from what the banner saw."""
+        from tui.status import StateChange
+
+        timeline = getattr(status, "timeline", ()) or ()
+        if timeline and str(timeline[-1].state) == state:
+            return timeline[-1]
+        at = getattr(status, "since", None) or getattr(status, "as_of", None)
+        return StateChange(at=at or self.clock(), state=state, previous_state=previous, item=None)
+
+    @on(AlertsRaised)
+    def _alerts_raised(self, message: AlertsRaised) -> None:
+        self._deliver(message.alerts)
+
+    def _deliver(self, alerts: Iterable[Any]) -> None:
+        """Each alert through its channels; none of them blocks the event loop."""
+        for alert in alerts:
+            if alert.wants("bell"):
+                self.bell()
+            if alert.wants("notify"):
+                # markup=False: the toast shows the string as it is (Textual's
+                # toast takes a str then, not a Text).
+                body = plain(alert.body) + (f"\n{plain(alert.link)}" if alert.link else "")
+                severity = "information"
+                if alert.kind == "state" and any(s in alert.title for s in ("STALLED", "COLLAPSED")):
+                    severity = "warning"
+                self.notify(body, title=plain(alert.title), severity=severity, timeout=12, markup=False)
+            if alert.wants("desktop"):
+                self._deliver_desktop(alert)
+            if alert.wants("webhook") and alert.webhook:
+                if self._webhooks is None:
+                    from tui.alerts import WebhookSender
+
+                    settings = getattr(self.config, "settings", None)
+                    self._webhooks = WebhookSender(user_agent=getattr(settings, "user_agent", "talkwatch"))
+                self._webhooks.send(alert)
+
+    @on(DigestWritten)
+    def _digest_written(self, message: DigestWritten) -> None:
+        if message.error:
+            self.notify(plain(f"could not write the digest {message.path}: {message.error}"),
+                        severity="error", markup=False)
+        else:
+            self.notify(plain(f"digest of the last 24 h written to {message.path}"), title="Digest",
+                        markup=False, timeout=10)
 
     @on(ConfigReloaded)
     def _config_reloaded(self, message: ConfigReloaded) -> None:
         old, new = self.config, message.config
         self.config = new
+        if getattr(old, "alerts", ()) != getattr(new, "alerts", ()):
+            with self._alert_lock:
+                if self._alert_engine is not None:  # new rules; what fired stays fired
+                    state, index = self._alert_engine.export_state(), self._alert_index
+                    self._alert_engine = None
+                    self._engine().import_state(state)
+                    self._alert_index = index  # keep the story ids the fired alerts refer to
         self.config_problems = ()
         self._show_config_problems()
         if self.poller is not None and hasattr(self.poller, "reconfigure"):
@@ -591,7 +789,7 @@ class TalkwatchApp(App[int]):
     def _maybe_load_more(self) -> None:
         table = self.query_one(HeadlinesTable)
         limit = self.view.limit
-        if limit >= SHOWN_ROWS_CAP or table.row_count < limit:
+        if limit >= SHOWN_ROWS_CAP or len(self.items) < limit:
             return  # everything that matches is shown, or the cap is reached
         if table.cursor_row >= table.row_count - 40:
             bigger = next(size for size in PAGE_SIZES if size > limit)
@@ -641,14 +839,29 @@ class TalkwatchApp(App[int]):
         self._change_view(source=name)
         self._show_sources()
 
+    def action_toggle_stories(self) -> None:
+        self.story_mode = not self.story_mode
+        self.notify("one row per story" if self.story_mode else "every item", markup=False, timeout=2)
+        self.load_items()
+
+    def action_digest(self) -> None:
+        self.write_digest()
+
     def action_open_detail(self) -> None:
-        item = self.query_one(HeadlinesTable).highlighted_item()
+        """Enter: expand or collapse a story of several reports; open an item's detail."""
+        table = self.query_one(HeadlinesTable)
+        story = table.highlighted_story()
+        if story is not None and len(story.members) > 1:
+            self.expanded.symmetric_difference_update({story.id})
+            self._show_items()
+            return
+        item = table.highlighted_item()
         if item is None:
             return
         if not item.read:
             self._set_read([item], True)
-            item = self.query_one(HeadlinesTable).items_by_id[item.id]
-        self.push_screen(DetailScreen(item, self.clock()))
+            item = table.items_by_id[item.id]
+        self.push_screen(DetailScreen(item, self.clock(), table.highlighted_story()))
 
     def action_open_link(self) -> None:
         item = self._current_item()
@@ -659,7 +872,7 @@ class TalkwatchApp(App[int]):
             self.notify("this story has no web link", severity="warning", markup=False)
             return
         self._open_in_browser(link)
-        self.notify(Text(f"opening {plain(link)}"), markup=False, timeout=3)
+        self.notify(f"opening {plain(link)}", markup=False, timeout=3)
 
     def _current_item(self) -> StoredItem | None:
         screen = self.screen
@@ -668,7 +881,13 @@ class TalkwatchApp(App[int]):
         return self.query_one(HeadlinesTable).highlighted_item()
 
     def action_toggle_read(self) -> None:
-        item = self.query_one(HeadlinesTable).highlighted_item()
+        table = self.query_one(HeadlinesTable)
+        story = table.highlighted_story()
+        if story is not None:  # a story: all its reports
+            members = [table.items_by_id.get(m.id, m) for m in story.members]
+            self._set_read(members, not all(m.read for m in members))
+            return
+        item = table.highlighted_item()
         if item is not None:
             self._set_read([item], not item.read)
 
@@ -684,7 +903,17 @@ class TalkwatchApp(App[int]):
         self._write_read([item.id for item in items], read)
 
     def action_toggle_star(self) -> None:
-        item = self.query_one(HeadlinesTable).highlighted_item()
+        table = self.query_one(HeadlinesTable)
+        story = table.highlighted_story()
+        if story is not None:
+            members = [table.items_by_id.get(m.id, m) for m in story.members]
+            starred = [m for m in members if m.starred]
+            if starred:  # unstar the whole story
+                self._replace_items({m.id: replace(m, starred=False) for m in starred})
+                for member in starred:
+                    self._write_starred(member.id, False)
+                return
+        item = table.highlighted_item()  # a story: its lead
         if item is None:
             return
         self._replace_items({item.id: replace(item, starred=not item.starred)})
@@ -693,6 +922,8 @@ class TalkwatchApp(App[int]):
     def _replace_items(self, changed: dict[int, StoredItem]) -> None:
         """Optimistic update: the row changes now, the write follows in a thread."""
         self.items = [changed.get(item.id, item) for item in self.items]
+        if self.stories is not None:
+            self.stories = [self._story_with(story, changed) for story in self.stories]
         table = self.query_one(HeadlinesTable)
         now = self.clock()
         with self.batch_update():
@@ -700,6 +931,16 @@ class TalkwatchApp(App[int]):
                 table.refresh_item(item, now)
         table.border_subtitle = self._headlines_subtitle()
         self._show_detail()
+
+    @staticmethod
+    def _story_with(story: Any, changed: dict[int, StoredItem]) -> Any:
+        if not any(m.id in changed for m in story.members):
+            return story
+        return replace(
+            story,
+            members=tuple(changed.get(m.id, m) for m in story.members),
+            lead=changed.get(story.lead.id, story.lead),
+        )
 
     def action_poll_now(self) -> None:
         if self.poller is None:
@@ -737,6 +978,12 @@ class TalkwatchApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self._close_poller()
+        webhooks, self._webhooks = self._webhooks, None
+        if webhooks is not None:
+            try:
+                await asyncio.wait_for(webhooks.aclose(), timeout=2.0)
+            except Exception:
+                pass
 
 
 ACTION_IDS = {b.id for b in TalkwatchApp.BINDINGS if isinstance(b, Binding) and b.id}

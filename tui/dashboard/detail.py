@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,12 +16,18 @@ from tui.dashboard.formatting import age, plain, signal_badge
 from tui.models import StoredItem
 
 
-def detail_text(item: StoredItem | None, now: datetime, *, full: bool = False) -> Text:
+def detail_text(item: StoredItem | None, now: datetime, *, full: bool = False, with_title: bool = True) -> Text:
     if item is None:
         return Text("No story selected.", style="#94a3b8")
     text = Text()
-    text.append(plain(item.title) or "(untitled)", style="bold")
-    text.append("\n")
+    if with_title:
+        text.append(plain(item.title) or "(untitled)", style="bold")
+        text.append("\n")
+    else:  # under a story's head, which showed the title and the first report
+        if item.starred:
+            text.append("★ starred\n", style="#facc15")
+        _append_why_and_rest(text, item, full)
+        return text
     text.append_text(signal_badge(item.signal, item.relevant))
     text.append("  ")
     text.append(plain(item.feed), style="bold #a5b4fc")
@@ -31,6 +38,11 @@ def detail_text(item: StoredItem | None, now: datetime, *, full: bool = False) -
     if item.starred:
         text.append("  ★ starred", style="#facc15")
     text.append("\n")
+    _append_why_and_rest(text, item, full)
+    return text
+
+
+def _append_why_and_rest(text: Text, item: StoredItem, full: bool) -> None:
     verdict = item.verdict
     why = Text("why: ", style="#64748b")
     if verdict.matched:
@@ -56,7 +68,38 @@ def detail_text(item: StoredItem | None, now: datetime, *, full: bool = False) -
             summary = summary[:600].rstrip() + "…"
         text.append("\n")
         text.append(summary, style="#e2e8f0")
+
+
+def story_text(story: Any, now: datetime) -> Text:
+    """A story's head: its lead headline, who reported first and when, and who followed."""
+    text = Text()
+    text.append(plain(story.title) or "(untitled)", style="bold")
+    text.append("\n")
+    text.append_text(signal_badge(story.signal, True))
+    n = story.confirmations
+    text.append(f"  x{n} source{'s' if n != 1 else ''}", style="bold #67e8f9" if n >= 2 else "#94a3b8")
+    if len(story.members) > n:
+        text.append(f" · {len(story.members)} reports", style="#94a3b8")
+    text.append("  first: ", style="#64748b")
+    text.append(plain(story.first_source), style="bold #a5b4fc")
+    text.append(f"  {story.first_at:%a %d %b %H:%M} UTC ({age(story.first_at, now)} ago)", style="#94a3b8")
+    followers = story.sources[1:]
+    if followers:
+        text.append("\nthen:  ", style="#64748b")
+        for index, (feed, minutes) in enumerate(followers):
+            if index:
+                text.append(", ", style="#64748b")
+            text.append(plain(feed), style="#a5b4fc")
+            text.append(f" +{_after(minutes)}", style="#94a3b8")
+    text.append("\n")
     return text
+
+
+def _after(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}h{rest:02d}m" if rest else f"{hours}h"
 
 
 class DetailPanel(VerticalScroll):
@@ -73,6 +116,7 @@ class DetailPanel(VerticalScroll):
 
     can_focus = False
     item: StoredItem | None = None
+    story: Any = None
 
     def compose(self) -> ComposeResult:
         yield Static(detail_text(None, datetime.now()), id="detail-body")
@@ -80,9 +124,16 @@ class DetailPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Story"
 
-    def show(self, item: StoredItem | None, now: datetime) -> None:
+    def show(self, item: StoredItem | None, now: datetime, story: Any = None) -> None:
+        """An item; with ``story`` (a story row), the story's head first, then its lead's detail."""
         self.item = item
-        self.query_one("#detail-body", Static).update(detail_text(item, now))
+        self.story = story
+        if story is not None and item is not None:
+            body = story_text(story, now)
+            body.append_text(detail_text(item, now, with_title=False))
+        else:
+            body = detail_text(item, now)
+        self.query_one("#detail-body", Static).update(body)
         self.scroll_home(animate=False)
 
 
@@ -113,16 +164,22 @@ class DetailScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, item: StoredItem, now: datetime) -> None:
+    def __init__(self, item: StoredItem, now: datetime, story: Any = None) -> None:
         super().__init__()
         self.item = item
         self.now = now
+        self.story = story
 
     def compose(self) -> ComposeResult:
+        if self.story is not None:
+            body = story_text(self.story, self.now)
+            body.append_text(detail_text(self.item, self.now, full=True, with_title=False))
+        else:
+            body = detail_text(self.item, self.now, full=True)
         with Vertical() as box:
             box.border_title = "Story"
             with VerticalScroll():
-                yield Static(detail_text(self.item, self.now, full=True), id="detail-full")
+                yield Static(body, id="detail-full")
         yield Footer()
 
     def action_dismiss(self) -> None:  # type: ignore[override]

@@ -16,11 +16,14 @@ from tui.models import FeedPollResult, FeedState, PollSummary, StoredItem
 class ItemsLoaded(Message):
     """A headlines query finished. ``generation`` lets stale answers be dropped."""
 
-    def __init__(self, items: Sequence[StoredItem], total: int, generation: int) -> None:
+    def __init__(
+        self, items: Sequence[StoredItem], total: int, generation: int, stories: Sequence[Any] | None = None
+    ) -> None:
         super().__init__()
         self.items = list(items)
         self.total = total
         self.generation = generation
+        self.stories = list(stories) if stories is not None else None  # None: raw items mode
 
 
 class FeedsLoaded(Message):
@@ -86,3 +89,26 @@ class Reclassified(Message):
 
 class ItemsChanged(Message):
     """Something wrote items (a poll, a reclassify): reload what is shown."""
+
+
+class FirstReportersLoaded(Message):
+    """How often each feed was first to report a confirmed story, last 7 days."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+class AlertsRaised(Message):
+    """``tui.alerts.Alert``s to deliver (the engine already applied quiet hours)."""
+
+    def __init__(self, alerts: Sequence[Any]) -> None:
+        super().__init__()
+        self.alerts = list(alerts)
+
+
+class DigestWritten(Message):
+    def __init__(self, path: Any, error: str | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.error = error

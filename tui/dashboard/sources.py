@@ -42,7 +42,7 @@ def feed_look(state: FeedState | None, enabled: bool = True) -> tuple[str, str, 
 @lru_cache(maxsize=8192)
 def _feed_lines(
     index: int, name: str, enabled: bool, state: FeedState | None, items: int, relevant: int,
-    picked: bool, fetched: str | None, next_poll: str | None,
+    picked: bool, fetched: str | None, next_poll: str | None, first: int = 0,
 ) -> tuple[Text, ...]:
     """The 2-3 lines of one feed. Cached: the panel is refreshed on every poll
     result, and with hundreds of feeds building Text spans is the cost."""
@@ -50,7 +50,7 @@ def _feed_lines(
     shown = plain(name)
     if len(shown) > NAME_W:
         shown = shown[: NAME_W - 1] + "…"
-    first = Text.assemble(
+    first_line = Text.assemble(
         (f"{index if index <= 9 else ' '} ", "bold #fde047" if picked else "#64748b"),
         (f"{icon} ", colour),
         (f"{shown:<{NAME_W}}", "bold reverse" if picked else "bold"),
@@ -64,9 +64,12 @@ def _feed_lines(
         second.append(" just now" if fetched == "now" else f" {fetched} ago", style="#94a3b8")
     if next_poll is not None:
         second.append(f" · next {next_poll}", style="#94a3b8")
+    if first:  # before the latency: the narrow panel cuts the end of the line
+        second.append(" · ", style="#64748b")
+        second.append(f"1st {first}", style="bold #facc15")
     if state is not None and state.latency_ms is not None:
         second.append(f" · {state.latency_ms:.0f}ms", style="#64748b")
-    lines = [first, second]
+    lines = [first_line, second]
     if state is not None:
         if state.last_error and state.outcome in (FeedOutcome.ERROR, FeedOutcome.BACKOFF, FeedOutcome.GONE):
             lines.append(Text.assemble(("    ", ""), (plain(state.last_error), "#f87171"), no_wrap=True))
@@ -86,6 +89,7 @@ def sources_lines(
     counts: dict[str, tuple[int, int]],
     now: datetime,
     selected: str | None,
+    first_reports: dict[str, int] | None = None,
 ) -> list[Text]:
     if not feeds:
         return [Text("No feeds configured.", style="#94a3b8"), Text("Add a [[feed]] to feeds.toml.", style="#94a3b8")]
@@ -100,7 +104,7 @@ def sources_lines(
         items, relevant = counts.get(feed.name, (0, 0))
         lines.extend(_feed_lines(
             index, feed.name, getattr(feed, "enabled", True), state, items, relevant,
-            feed.name == selected, fetched, next_poll,
+            feed.name == selected, fetched, next_poll, (first_reports or {}).get(feed.name, 0),
         ))
     return lines
 
@@ -130,14 +134,14 @@ class SourcesPanel(ScrollView, can_focus=False):
 
     def on_mount(self) -> None:
         self.border_title = "Sources"
-        self.tooltip = "items / relevant in the last 24 h"
+        self.tooltip = "items / relevant in the last 24 h; 1st N: first to report N stories others confirmed (7 days)"
 
     @property
     def plain(self) -> str:
         return "\n".join(line.plain for line in self.lines)
 
-    def show(self, feeds, states, counts, now, selected) -> None:
-        self.lines = sources_lines(feeds, states, counts, now, selected)
+    def show(self, feeds, states, counts, now, selected, first_reports=None) -> None:
+        self.lines = sources_lines(feeds, states, counts, now, selected, first_reports)
         if len(self._strips) > 4096:
             self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.lines))
