@@ -251,6 +251,10 @@ EDGE_ATOM = {
     "&amp;lt;b&amp;gt;x&amp;lt;/b&amp;gt; &lt;i&gt;y&lt;/i&gt;</div></summary></entry>",
     "xhtml_prefixed": "<entry><id>tag:a,1</id><title>t</title><summary type='xhtml'>"
     "<x:div xmlns:x='http://www.w3.org/1999/xhtml'><x:P class='c'>Hi</x:P>there</x:div></summary></entry>",
+    "xhtml_attributes": f"<entry><id>tag:a,1</id><title>t</title><summary type='xhtml'><div xmlns='{XHTML_NS}' class='wrap'>"
+    "<a href='https://a.example/?q=1&amp;r=\"2\"' title='x &lt; y'>link</a> <img src='/i.png' alt=''/> end</div></summary></entry>",
+    "xhtml_huge_attribute": f"<entry><id>tag:a,1</id><title>t</title><summary type='xhtml'><div xmlns='{XHTML_NS}'>"
+    f"<p data-x='{'A' * 70000}'>hidden behind the cap</p></div></summary></entry>",
     "text_title_with_lt": '<entry><id>tag:a,1</id><title type="text">5 &lt; 6 &amp; 7</title></entry>',
 }
 
@@ -451,6 +455,7 @@ _XHTML = [
     f"<div xmlns='{XHTML_NS}'><p>{{text}}</p><p>b<br/>c</p></div>",
     f"<div xmlns='{XHTML_NS}'>a<b>{{text}}</b>z</div><div xmlns='{XHTML_NS}'>second</div>",
     f"<div xmlns='{XHTML_NS}'><script>alert(1)</script><span class='x'>{{text}}</span></div>",
+    f"<div xmlns='{XHTML_NS}' xml:lang='en'><a href='/x?a=1&amp;b=\"2\"' rel='Nofollow'>{{text}}</a></div>",
     "{text}",
 ]
 
@@ -534,3 +539,11 @@ def test_randomly_assembled_feeds_match():
         fast = assert_same(body, content_type=content_type, accepted=False)
         accepted += fast is not None
     assert accepted > 80  # most plain shapes take the fast path
+
+
+def test_deeply_nested_xhtml_declines_instead_of_failing():
+    depth = 5000
+    nested = "<span>" * depth + "x" + "</span>" * depth
+    body = atom(f"<entry><id>1</id><title>t</title><summary type='xhtml'><div xmlns='{XHTML_NS}'>{nested}</div></summary></entry>")
+    fast = parse_fast(body.encode(), feed="F", url=URL, content_type=ATOM_TYPE, now=NOW)
+    assert fast is None or fast.items[0].summary == "x"

@@ -39,6 +39,7 @@ RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _ATOM_FEED = f"{{{ATOM_NS}}}feed"
 
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+_XLINK = b"http://www.w3.org/1999/xlink"  # feedparser copies its xmlns declarations into attributes
 _ACCEPTED_CODECS = {"utf-8", "ascii", "iso8859-1"}
 _DECLARED_ENCODING = re.compile(rb"\sencoding\s*=\s*[\"']([^\"']*)[\"']")
 
@@ -53,7 +54,6 @@ _UPDATED = {"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified
 _CREATED = {"created", "dcterms_created"}
 _AUTHOR = {"author", "managingeditor", "dc_creator", "dc_author"}
 _AUTHOR_PARTS = {"name", "email", "uri", "url", "homepage"}
-_DATE_GROUPS = (_PUBLISHED, _UPDATED, _CREATED)
 
 # Elements feedparser has a handler for, but whose handler touches none of the
 # values we read (tags, enclosures, media thumbnails, ...): skipped, though
@@ -208,9 +208,8 @@ def _content_text(el: ET.Element, attrs: dict[str, str], atom: bool) -> str:
 
 
 def _xhtml_markup(el: ET.Element) -> str:
-    """Inline XHTML as feedparser rebuilds it: text escaped, tags without
-    attributes (attributes cannot survive clean_text, which strips every tag),
-    and a <div> wrapping everything removed."""
+    """Inline XHTML as feedparser rebuilds it: text escaped, tags and
+    attributes re-serialised, a <div> wrapping everything removed."""
     from xml.sax.saxutils import escape
 
     pieces: list[str] = []
@@ -238,6 +237,9 @@ def _xhtml_markup(el: ET.Element) -> str:
     return "".join(pieces)
 
 
+_QUOTE = {'"': "&quot;"}
+
+
 def _add_text(pieces: list[str], text: str | None, escape) -> None:
     # One piece per run of text: feedparser gets it in chunks, which only
     # matters above for all-whitespace runs, and those are removed either way.
@@ -250,12 +252,14 @@ def _xhtml_element(el: ET.Element, pieces: list[str], escape) -> None:
     if name is None or name in _fp()["handlers"]:
         raise _Decline  # feedparser runs handlers on end tags, even inside content (<xhtml:body>, <title>)
     attrs = _attrs(el)
-    if "xml:base" in attrs or "base" in attrs:
-        raise _Decline
+    if "xml:base" in attrs or "base" in attrs or any(":" in key and not key.startswith("xml:") for key in attrs):
+        raise _Decline  # feedparser would also list the document's own prefix, which ElementTree drops
     local = el.tag.rpartition("}")[2].lower()
     if local in ("svg", "math"):
         raise _Decline
-    pieces.append(f"<{local}>")
+    # Attributes as feedparser's strattrs writes them: they count towards the
+    # length clean_text reads (a huge attribute can push text past its cap).
+    pieces.append(f"<{local}" + "".join(f' {key}="{escape(value, _QUOTE)}"' for key, value in attrs.items()) + ">")
     _add_text(pieces, el.text, escape)
     for child in el:
         _xhtml_element(child, pieces, escape)
@@ -553,7 +557,7 @@ def _parse_tree(root: ET.Element) -> tuple[list[ET.Element], str, str | None, st
 
 def parse_fast(body: bytes, *, feed: str, url: str, content_type: str | None, now: datetime) -> ParsedFeed | None:
     """The feed as ``parse_feed`` would give it, or None to let feedparser decide."""
-    if _DECLARATIONS.search(body) or not _document_encoding(body, content_type):
+    if _DECLARATIONS.search(body) or _XLINK in body or not _document_encoding(body, content_type):
         return None
     parser = ET.XMLParser()
     try:
@@ -571,6 +575,8 @@ def parse_fast(body: bytes, *, feed: str, url: str, content_type: str | None, no
                 raise _Decline  # CDF "href"/"lastmod" attributes, xml:base on an entry, ...
             rows.append(_entry_values(el, _inner_base(base, 1), attrs.get("rdf:about"), root.tag == _ATOM_FEED))
     except _Decline:
+        return None
+    except Exception:  # noqa: BLE001 -- a surprise here (deep nesting, ...) is feedparser's to judge, not a failed feed
         return None
     items = []
     seen: set[str] = set()

@@ -276,7 +276,7 @@ def _without_internal_subset(body: bytes) -> bytes:
 
 def parse_feed(body: bytes, *, feed: str, url: str, content_type: str | None, now: datetime) -> ParsedFeed:
     """Parse a fetched body. Raises FeedParseError only when nothing usable is in it."""
-    from tui.fastparse import parse_fast  # plain well-formed feeds in ~1 ms instead of ~35 ms; None = not sure
+    from tui.fastparse import parse_fast  # plain well-formed feeds, ~6x cheaper than feedparser; None = not sure
 
     if body and body.strip():
         fast = parse_fast(body, feed=feed, url=url, content_type=content_type, now=now)

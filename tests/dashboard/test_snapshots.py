@@ -47,3 +47,24 @@ def test_small_terminal_80x24(snap_compare, config, store):
         await settle(pilot)
 
     assert snap_compare(_app(config, store), terminal_size=(80, 24), run_before=ready)
+
+
+def test_story_expanded(snap_compare, tmp_path, config):
+    """One development from three sources: the xN row, expanded, and its detail."""
+    from tui.store import Store
+
+    from .conftest import fill
+    from .test_stories_view import STORY_ROWS
+
+    store = Store(tmp_path / "stories.db", clock=fixed_clock)
+    fill(store, STORY_ROWS)
+
+    async def expanded(pilot):
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    try:
+        assert snap_compare(_app(config, store), terminal_size=(140, 40), run_before=expanded)
+    finally:
+        store.close()

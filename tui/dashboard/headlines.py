@@ -152,6 +152,7 @@ class HeadlinesTable(DataTable):
         self._row_cache: dict[tuple, list[Text]] = {}
         self._headline_width = 60
         self._shown: tuple = ((), None, ())
+        self._keys_of_item: dict[int, list[str]] = {}
 
     def on_mount(self) -> None:
         self.add_column(header_text(), width=PREFIX_WIDTH + self._headline_width, key="row")
@@ -293,6 +294,13 @@ class HeadlinesTable(DataTable):
             self.items_by_id = {item.id: item for item in items}
             self.stories_by_id = {story.id: story for story in stories or ()}
             self.rows_by_key = {row.key: row for row in rows}
+            # Which rows show an item (its own, its story's): ``M`` redraws
+            # thousands of items, and a scan of every row for each would be quadratic.
+            self._keys_of_item = {}
+            for row in rows:
+                ids = row.story.item_ids if row.is_story else (row.item.id,)
+                for item_id in ids:
+                    self._keys_of_item.setdefault(item_id, []).append(row.key)
             self._add_rows_fast([(row.key, self._row(row, now)) for row in rows])
             if keep is not None and keep not in self.rows_by_key and "/" in keep:
                 keep = keep.split("/")[0]  # a member of a story that was collapsed: its story
@@ -309,7 +317,8 @@ class HeadlinesTable(DataTable):
         """Redraw the rows showing one item in place (read/starred changed)."""
         self.items_by_id[item.id] = item
         changed_keys = []
-        for key, row in list(self.rows_by_key.items()):
+        for key in self._keys_of_item.get(item.id, ()):
+            row = self.rows_by_key[key]
             if row.item.id == item.id:
                 self.rows_by_key[key] = row = row._replace(item=item)
                 changed_keys.append(key)
