@@ -15,6 +15,12 @@ DOMAIN_MODULES = [
     "tui.store",
     "tui.poller",
     "tui.demo",
+    "tui.polllock",
+    "tui.reports",
+    "tui.stories",
+    "tui.digest",
+    "tui.alerts",
+    "tui.fastparse",
     "tui.cli",
 ]
 

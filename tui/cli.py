@@ -160,11 +160,19 @@ def cmd_poll(args: argparse.Namespace) -> int:
     import asyncio
     import sqlite3
 
+    from tui.polllock import PollLock
     from tui.store import StoreError
 
     config = _load_config(args)
     store = _open_store(args, config)
+    lock = PollLock(store.path, role="talkwatch poll")
     try:
+        if not lock.acquire():
+            if args.once:
+                # Two pollers would fetch every feed twice: the holder already keeps the store fresh.
+                print(f"another talkwatch ({lock.holder() or 'unknown pid'}) is polling {store.path}; nothing polled")
+                return EXIT_OK
+            asyncio.run(_wait_for_lock(lock))
         if args.once:
             return asyncio.run(_poll_once(config, store, force=args.all))
         return asyncio.run(_poll_forever(config, store, force=args.all))
@@ -174,7 +182,20 @@ def cmd_poll(args: argparse.Namespace) -> int:
         raise _Fatal(f"{store.path}: could not save the poll results ({exc}): free some disk space"
                      " or pass --db, then poll again") from None
     finally:
+        lock.release()
         store.close()
+
+
+async def _wait_for_lock(lock) -> None:
+    import asyncio
+
+    print(
+        f"another talkwatch ({lock.holder() or 'unknown pid'}) is polling this database; "
+        "this daemon takes over when it exits (Ctrl-C to give up)",
+        file=sys.stderr,
+    )
+    while not lock.acquire():
+        await asyncio.sleep(2.0)  # a schedule: flock has no async wait
 
 
 async def _poll_once(config: Config, store: Store, *, force: bool) -> int:
