@@ -623,3 +623,15 @@ def test_config_is_frozen():
     with pytest.raises(AttributeError):
         config.feeds = ()  # type: ignore[misc]
     assert tomllib.loads(default_config_text())["feed"]
+
+
+def test_keys_table_remaps_binding_ids():
+    config = parse_config('[keys]\ntoggle_relevant = "x"\nhelp = "f1,question_mark"\n')
+    assert config.keys == (("toggle_relevant", "x"), ("help", "f1,question_mark"))
+
+
+def test_keys_must_be_non_empty_strings_with_lines():
+    with pytest.raises(ConfigError) as caught:
+        parse_config('[keys]\nhelp = 3\nquit = " "\n', Path("feeds.toml"))
+    lines = sorted(p.line for p in caught.value.problems)
+    assert lines == [2, 3]

@@ -137,6 +137,9 @@ class Config:
     topic: TopicSpec
     path: Path | None
     alerts: tuple[AlertRule, ...] = ()
+    # Dashboard key remaps from [keys]: (binding id, keys), e.g. ("toggle_relevant", "x").
+    # Which ids exist is the dashboard's business (the domain knows no Textual).
+    keys: tuple[tuple[str, str], ...] = ()
 
     @property
     def enabled_feeds(self) -> tuple[FeedSpec, ...]:
@@ -222,7 +225,7 @@ def _syntax_problem(message: str, text: str, path: Path | None) -> ConfigProblem
 # --------------------------------------------------------------------------
 # validation
 
-_TOP_KEYS = ("settings", "feed", "topic", "alert")
+_TOP_KEYS = ("settings", "feed", "topic", "alert", "keys")
 _SETTINGS_KEYS = ("interval", "timeout", "concurrency", "per_host", "max_bytes", "retention", "user_agent", "db")
 _FEED_KEYS = ("name", "url", "interval", "tags", "enabled")
 _TOPIC_KEYS = ("include", "exclude", "min_score")
@@ -414,10 +417,24 @@ class _Validator:
         feeds = self.feeds(settings.interval if settings else MIN_INTERVAL)
         topic = self.topic()
         alerts = self.alerts()
+        keys = self.keys()
         if self.problems:
             raise ConfigError(self.problems)
         assert settings is not None and topic is not None
-        return Config(settings=settings, feeds=feeds, topic=topic, path=self.path, alerts=alerts)
+        return Config(settings=settings, feeds=feeds, topic=topic, path=self.path, alerts=alerts, keys=keys)
+
+    def keys(self) -> tuple[tuple[str, str], ...]:
+        table = self.get_table("keys", header="[keys]")
+        if not table:
+            return ()
+        remaps = []
+        for binding_id in table:
+            keys = self.get_str(table, binding_id, ("keys",), "keys: ")
+            if keys is not None and not keys.strip():
+                self.problem(("keys", binding_id), f"keys: {binding_id}: give at least one key, e.g. \"x\" or \"f2,ctrl+r\"")
+            elif keys is not None:
+                remaps.append((binding_id, keys.strip()))
+        return tuple(remaps)
 
     def settings(self) -> Settings | None:
         table = self.get_table("settings", header="[settings]")
