@@ -43,19 +43,12 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 
 from tui.models import Clock, utc_now
+from tui.status import TalksState
 
 CHANNELS: tuple[str, ...] = ("bell", "notify", "desktop", "webhook")
 DEFAULT_CHANNELS: tuple[str, ...] = ("bell", "notify")
-# The talks states (tui.status.TalksState values), spelled as the status shows them.
-STATES: tuple[str, ...] = (
-    "DEAL IN EFFECT",
-    "RELEASES UNDER WAY",
-    "ACTIVE TALKS",
-    "PROPOSAL PENDING",
-    "STALLED",
-    "COLLAPSED",
-    "QUIET",
-)
+# The talks states, spelled as the status shows them.
+STATES: tuple[str, ...] = tuple(state.value for state in TalksState)
 DEFAULT_MAX_AGE = timedelta(hours=6)
 SUPPRESSED_KEPT = 200
 SIGNAL_LABELS = {
