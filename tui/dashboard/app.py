@@ -4,6 +4,19 @@ Shape: workers (DB reads and writes in threads, the poller as an async
 worker, the config watcher) never touch widgets; they post the typed messages
 of messages.py, and the ``@on`` handlers below are the only code that changes
 the app's state and the screen.
+
+Two processes on one database: exactly one polls, the holder of the poll lock
+(``tui.polllock``, a flock on ``<db>.poll.lock``). The dashboard tries to take
+it at start. If a ``talkwatch poll`` daemon (or another dashboard) holds it,
+this dashboard does not poll: it only reads, says "read-only: polled by ..."
+in the sources panel title and the headlines status line, and every
+``DB_WATCH_EVERY`` seconds a worker thread checks ``PRAGMA data_version`` on
+its own read-only connection; when the other process committed new items or
+feed states, headlines, status and sources reload. The same check retries the
+lock, so when the daemon exits the dashboard takes over polling and says so.
+Writes the user makes (read, star) still go through the Store, whose busy
+timeout queues them behind the daemon's transactions; "database is locked"
+never reaches the screen. The lock is released on quit.
 """
 
 from __future__ import annotations
@@ -43,8 +56,10 @@ from tui.dashboard.messages import (
     ConfigReloaded,
     FeedPolled,
     FeedsLoaded,
+    DatabaseWatched,
     ItemsLoaded,
     PollFinished,
+    PollingTakenOver,
     PollStarted,
     Reclassified,
     StatusComputed,
@@ -68,6 +83,9 @@ FIRST_REPORT_WINDOW = timedelta(days=7)  # the sources panel's "first to report"
 STATUS_STORY_CAP = 1500  # newest relevant items grouped for confidence and first reporters
 ALERT_LOOKBACK = timedelta(hours=36)  # a story spans at most this: new items join stories this old
 TALL_ENOUGH_FOR_DETAIL = 30
+# Read-only mode (another process polls): how often the watcher checks for its
+# commits and retries the poll lock. A schedule, like the config watch.
+DB_WATCH_EVERY = 2.0
 
 
 class TalkwatchCommands(Provider):
@@ -161,6 +179,8 @@ class TalkwatchApp(App[int]):
         self._last_reload: dict[str, float] = {}
         self._reload_pending: set[str] = set()
         self._config_signature = self._stat_config()
+        self._config_absent_once = False
+        self.config_deleted = False
         self.open_url: Callable[[str], Any] = webbrowser.open
         # Stories: one row per development (``g`` switches to raw items).
         self.story_mode = True
@@ -177,6 +197,15 @@ class TalkwatchApp(App[int]):
         self._alert_engine: Any = None
         self._webhooks: Any = None
         self.alert_state_path = self._default_alert_state_path(store)
+        # Who polls (see the module docstring): our poll lock, and while
+        # another process holds it, that process in words ("pid 1234 (talkwatch poll)").
+        self.poll_lock: Any = None
+        self.polled_by: str | None = None
+        self._lock_guard = threading.Lock()  # the watcher thread and quit both touch the lock
+        self._poll_lock_closed = False
+        self._watch_conn: Any = None
+        self._watch_seen: tuple | None = None  # (data_version, signature) at the last check
+        self._keys_from_config = False
         self.poller = None
         if poller is not None:
             self.attach_poller(poller)
@@ -227,11 +256,43 @@ class TalkwatchApp(App[int]):
         self.set_interval(300, self.compute_status, name="status")
         if self.config_path is not None:
             self.set_interval(CONFIG_CHECK_EVERY, self.check_config, name="config-watch")
+        self.apply_keys(self.config)
         if self.poller is not None:
-            self.run_poller()
+            if self._claim_polling():
+                self.run_poller()
+            else:
+                self._enter_read_only()
 
     def on_resize(self) -> None:
         self._apply_size_classes()
+
+    def apply_keys(self, config: Any) -> None:
+        """Remap bindings from feeds.toml's ``[keys]`` (binding id -> keys).
+
+        Ids no binding has are left out and named in a notification: a typo
+        in [keys] must not take the dashboard down."""
+        remaps = dict(getattr(config, "keys", ()) or ())
+        known = known_binding_ids()
+        unknown = sorted(set(remaps) - known)
+        if unknown:
+            from difflib import get_close_matches
+
+            words = []
+            for binding_id in unknown:
+                close = get_close_matches(binding_id, sorted(known), n=1)
+                words.append(f"{binding_id} (did you mean {close[0]}?)" if close else binding_id)
+            self.notify(
+                f"[keys] in feeds.toml: no binding called {', '.join(words)}; those keys are ignored. "
+                f"Binding ids: {', '.join(sorted(ACTION_IDS))}",
+                title="Unknown key bindings",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
+        keymap = {binding_id: keys for binding_id, keys in remaps.items() if binding_id in known}
+        if keymap or self._keys_from_config:
+            self.set_keymap(keymap)  # replaces the previous [keys]: a removed remap reverts
+            self._keys_from_config = bool(keymap)
 
     def _apply_size_classes(self) -> None:
         width, height = self.size
@@ -447,22 +508,135 @@ class TalkwatchApp(App[int]):
                 await asyncio.wait_for(poller.aclose(), timeout=2.0)
             except Exception:
                 pass
+        self._release_polling()
+
+    # -- who polls: the poll lock and read-only mode ------------------------------------
+
+    def _claim_polling(self) -> bool:
+        """Take the poll lock; False when another process holds it (we then only read)."""
+        path = getattr(self.store, "path", None)
+        if not isinstance(path, Path):
+            return True  # a store with no file (a test fake): nobody else can poll it
+        from tui.polllock import PollLock
+
+        with self._lock_guard:
+            if self._poll_lock_closed:
+                return False
+            if self.poll_lock is None:
+                self.poll_lock = PollLock(path, role="talkwatch dashboard")
+            try:
+                return self.poll_lock.acquire()
+            except OSError:
+                return True  # no lock file possible (odd permissions): poll, as before locks existed
+
+    def _release_polling(self) -> None:
+        with self._lock_guard:
+            self._poll_lock_closed = True
+            if self.poll_lock is not None:
+                self.poll_lock.release()
+            conn, self._watch_conn = self._watch_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    def _enter_read_only(self) -> None:
+        self.polled_by = self.poll_lock.holder() or "another talkwatch process"
+        self._show_sources()
+        self.notify(
+            f"read-only: {self.polled_by} polls {self.store.path.name}; its new items show here as it "
+            "stores them. This dashboard takes over polling when it stops.",
+            title="Another talkwatch polls",
+            timeout=10,
+            markup=False,
+        )
+        self.set_interval(DB_WATCH_EVERY, self.watch_database, name="db-watch")
+
+    @work(thread=True, exclusive=True, group="db-watch")
+    def watch_database(self) -> None:
+        """Read-only mode: retry the poll lock, and look for the other process's commits."""
+        if self.polled_by is None or self._poll_lock_closed:
+            return
+        if self._claim_polling():
+            self.post_message(PollingTakenOver())
+            return
+        changed = self._database_changed()
+        holder = self.poll_lock.holder() if self.poll_lock is not None else ""
+        if changed or (holder and holder != self.polled_by):
+            self.post_message(DatabaseWatched(changed, holder))
+
+    def _database_changed(self) -> bool:
+        """True when another connection committed items or feed states since the last check.
+
+        ``PRAGMA data_version`` on our own read-only connection moves only
+        when another connection commits, and costs no I/O; only then is the
+        signature (newest item id, latest fetch) read, so our own read/star
+        writes and the daemon's idle seconds trigger no reload."""
+        import sqlite3
+        from urllib.parse import quote
+
+        with self._lock_guard:
+            if self._poll_lock_closed:
+                return False
+            try:
+                conn = self._watch_conn
+                if conn is None:
+                    uri = f"file:{quote(str(Path(self.store.path).resolve()))}?mode=ro"
+                    conn = self._watch_conn = sqlite3.connect(
+                        uri, uri=True, timeout=1.0, isolation_level=None, check_same_thread=False
+                    )
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if self._watch_seen is not None and self._watch_seen[0] == version:
+                    return False
+                signature = conn.execute(
+                    "SELECT (SELECT max(id) FROM items), (SELECT max(last_fetch_at) FROM feeds),"
+                    " (SELECT count(*) FROM feeds)"
+                ).fetchone()
+            except sqlite3.Error:
+                # Busy for longer than the timeout, or the file moved: try
+                # again next round; a reader has nothing to tell the user.
+                if self._watch_conn is not None:
+                    self._watch_conn.close()
+                    self._watch_conn = None
+                return False
+            previous, self._watch_seen = self._watch_seen, (version, signature)
+            return previous is None or previous[1] != signature
 
     # -- hot reload of feeds.toml ------------------------------------------------------
 
-    def _stat_config(self) -> tuple[int, int] | None:
+    def _stat_config(self) -> tuple[int, int, int] | None:
         if self.config_path is None:
             return None
         try:
             st = self.config_path.stat()
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size)
+        # The inode too: an editor that saves by renaming a new file over the
+        # old one may keep the size, and a coarse mtime may not move.
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def check_config(self) -> bool:
-        """Reload feeds.toml when its mtime or size changed; True when a reload started."""
+        """Reload feeds.toml when it changed; True when a reload started or its deletion is shown.
+
+        A deleted file keeps the running config (and says so) until it
+        reappears. Missing at one check only is not reported: editors that
+        save by delete-and-rename leave the name empty for a moment."""
+        if self.config_path is None:
+            return False
         signature = self._stat_config()
-        if signature is None or signature == self._config_signature:
+        if signature is None:
+            if self._config_signature is None:
+                return False  # already reported (or never there)
+            if not self._config_absent_once:
+                self._config_absent_once = True
+                return False
+            self._config_absent_once = False
+            self._config_signature = None
+            self.post_message(ConfigInvalid((), deleted=True))
+            return True
+        self._config_absent_once = False
+        if signature == self._config_signature:
             return False
         self._config_signature = signature
         self._load_config()
@@ -543,8 +717,10 @@ class TalkwatchApp(App[int]):
         return text
 
     def _sources_hint(self) -> Text:
-        """When the sources panel is hidden, its news in a few words."""
+        """Who polls when it is not us; when the sources panel is hidden, its news in a few words."""
         hint = Text()
+        if self.polled_by is not None:
+            hint.append(f"read-only: polled by {plain(self.polled_by)} · ", style="bold #facc15")
         if self.size.width >= WIDE_ENOUGH_FOR_SOURCES or not self.feeds:
             return hint
         panel = self.query_one(SourcesPanel)
@@ -590,9 +766,9 @@ class TalkwatchApp(App[int]):
         self._show_sources()
 
     def _show_sources(self) -> None:
-        self.query_one(SourcesPanel).show(
-            self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source, self.first_reports
-        )
+        panel = self.query_one(SourcesPanel)
+        panel.show(self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source, self.first_reports)
+        panel.border_title = "Sources · read-only" if self.polled_by is not None else "Sources"
         self.query_one(HeadlinesTable).border_subtitle = self._headlines_subtitle()
 
     @on(PollStarted)
@@ -641,6 +817,31 @@ class TalkwatchApp(App[int]):
             self.compute_status()
         if summary is not None and summary.new_items:
             self.check_alerts()
+
+    @on(DatabaseWatched)
+    def _database_watched(self, message: DatabaseWatched) -> None:
+        if self.polled_by is None:
+            return  # we took over meanwhile
+        if message.holder:
+            self.polled_by = message.holder
+        self._show_sources()
+        if message.changed:
+            self.load_feeds()
+            self.load_items()
+            self.compute_status()
+            self.check_alerts()  # the daemon delivers no alerts: the dashboard does
+
+    @on(PollingTakenOver)
+    def _polling_taken_over(self, message: PollingTakenOver) -> None:
+        if self.polled_by is None:
+            return
+        previous, self.polled_by = self.polled_by, None
+        self._show_sources()
+        self.notify(f"{previous} stopped; this dashboard polls now", title="Polling", markup=False, timeout=8)
+        if self.poller is not None:
+            self.run_poller()
+        self.load_feeds()
+        self.load_items()
 
     @on(StatusComputed)
     def _status_computed(self, message: StatusComputed) -> None:
@@ -715,7 +916,10 @@ class TalkwatchApp(App[int]):
                     self._engine().import_state(state)
                     self._alert_index = index  # keep the story ids the fired alerts refer to
         self.config_problems = ()
+        self.config_deleted = False
         self._show_config_problems()
+        if getattr(old, "keys", ()) != getattr(new, "keys", ()):
+            self.apply_keys(new)
         if self.poller is not None and hasattr(self.poller, "reconfigure"):
             self.poller.reconfigure(new)
             self._poll_wakeup.set()  # new feeds are due at once
@@ -737,7 +941,18 @@ class TalkwatchApp(App[int]):
     @on(ConfigInvalid)
     def _config_invalid(self, message: ConfigInvalid) -> None:
         self.config_problems = message.problems
+        self.config_deleted = message.deleted
         self._show_config_problems()
+        if message.deleted:
+            self.notify(
+                f"{self._config_name()} was deleted; keeping the running config. "
+                "It is read again when the file reappears.",
+                title="Config",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+            return
         first = "\n".join(str(p) for p in message.problems[:3])
         self.notify(
             f"{first}\nStill running the previous config.",
@@ -749,6 +964,12 @@ class TalkwatchApp(App[int]):
 
     def _show_config_problems(self) -> None:
         widget = self.query_one("#config-error", Static)
+        if self.config_deleted:
+            text = Text(f"✖ {self._config_name()} was deleted; keeping the running config", style="bold #f87171")
+            text.append(f"  (watching {plain(str(self.config_path))} for it to reappear)", style="#fecaca")
+            widget.update(text)
+            widget.display = True
+            return
         if not self.config_problems:
             widget.update("")
             widget.display = False
@@ -759,6 +980,9 @@ class TalkwatchApp(App[int]):
             text.append(f"  (+{len(self.config_problems) - 2} more)", style="#fca5a5")
         widget.update(text)
         widget.display = True
+
+    def _config_name(self) -> str:
+        return plain(self.config_path.name) if self.config_path is not None else "feeds.toml"
 
     @on(Reclassified)
     def _reclassified(self, message: Reclassified) -> None:
@@ -943,6 +1167,13 @@ class TalkwatchApp(App[int]):
         )
 
     def action_poll_now(self) -> None:
+        if self.polled_by is not None:
+            self.notify(
+                f"read-only: {self.polled_by} polls this database; new items show as it stores them",
+                markup=False,
+                timeout=4,
+            )
+            return
         if self.poller is None:
             self.notify("no poller running", severity="warning", markup=False)
             return
@@ -987,6 +1218,16 @@ class TalkwatchApp(App[int]):
 
 
 ACTION_IDS = {b.id for b in TalkwatchApp.BINDINGS if isinstance(b, Binding) and b.id}
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id [keys] may remap: the app's and its widgets' and screens'."""
+    ids: set[str] = set()
+    for cls in (TalkwatchApp, HeadlinesTable, FilterBar, DetailScreen, HelpScreen):
+        for binding in getattr(cls, "BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids
 
 
 def create_app(

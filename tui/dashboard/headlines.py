@@ -31,10 +31,11 @@ PREFIX_WIDTH = FLAG_W + 1 + AGE_W + 2 + SOURCE_W + 1 + BADGE_WIDTH + 1 + COUNT_W
 MIN_HEADLINE_W = 20
 
 
-def header_text() -> Text:
+def header_text(stories: bool = True) -> Text:
+    """The column header; "Srcs" (sources per story) only where rows are stories."""
     return Text(
         " " * (FLAG_W + 1) + "Age".rjust(AGE_W) + "  " + "Source".ljust(SOURCE_W) + " "
-        + "Signal".ljust(BADGE_WIDTH) + " " + "Srcs".rjust(COUNT_W) + " " + "Headline",
+        + "Signal".ljust(BADGE_WIDTH) + " " + ("Srcs" if stories else "").rjust(COUNT_W) + " " + "Headline",
         style="bold",
     )
 
@@ -291,6 +292,8 @@ class HeadlinesTable(DataTable):
         rows = build_rows(items, stories, self.expanded)
         with self.app.batch_update():
             self.clear()
+            if "row" in self.columns:
+                self.columns["row"].label = header_text(stories is not None)
             self.items_by_id = {item.id: item for item in items}
             self.stories_by_id = {story.id: story for story in stories or ()}
             self.rows_by_key = {row.key: row for row in rows}

@@ -73,11 +73,12 @@ class ConfigReloaded(Message):
 
 
 class ConfigInvalid(Message):
-    """The edited feeds.toml is invalid; the running config stays."""
+    """The edited feeds.toml is invalid, or was deleted; the running config stays."""
 
-    def __init__(self, problems: Sequence[Any]) -> None:
+    def __init__(self, problems: Sequence[Any], *, deleted: bool = False) -> None:
         super().__init__()
         self.problems = tuple(problems)
+        self.deleted = deleted
 
 
 class Reclassified(Message):
@@ -112,3 +113,19 @@ class DigestWritten(Message):
         super().__init__()
         self.path = path
         self.error = error
+
+
+class DatabaseWatched(Message):
+    """Read-only mode: what the watcher saw of the process that polls.
+
+    ``changed``: it committed something the dashboard shows (new items, a
+    poll's feed states); ``holder``: who holds the poll lock, in words."""
+
+    def __init__(self, changed: bool, holder: str) -> None:
+        super().__init__()
+        self.changed = changed
+        self.holder = holder
+
+
+class PollingTakenOver(Message):
+    """The process that polled has stopped: this dashboard now holds the poll lock."""
