@@ -28,9 +28,16 @@ How an item matches a story
    - *who*: a headline about hostages only and one about prisoners only
      (the two halves of an exchange are two stories: ``OBJECT_WORDS``).
    - *which round*: different ordinals ("first exchange" vs "second").
+   - *what*: one about the talks and one about the truce when a collapse,
+     stall or resumption is involved ("truce collapses" vs "talks break
+     down"; "ceasefire talks" are talks).
    - *announced vs done*, for events that are announced before they happen
      ("Hamas to free three hostages" vs "Hamas frees three hostages":
      ``ANNOUNCED_EVENTS``), judged on the headline's first clause.
+   - *a deal's stages*: both lead with a different one of agreed, approved,
+     signed, in effect (``DEAL_STAGES``).
+   - *a reaction*: one leads with a third party's reaction ("Qatar condemns
+     attack") and the other with another event (the attack).
    - *opposed signals*: a positive talks signal (deal, progress, proposal)
      and a negative one (stalled, collapse) never match.
 3. *Similarity* of the headlines must reach a threshold: ``THRESHOLD`` for
@@ -41,20 +48,30 @@ How an item matches a story
    loose resemblance. The threshold rises with the time between the two
    reports, by up to ``DRIFT`` after ``DRIFT_HOURS``: wires report one
    development within hours, so a look-alike headline half a day later is
-   more likely the next development. The item is compared with the story's
+   more likely the next development. Conversely, within ``PROXIMITY_HOURS``
+   it falls (by up to ``PROXIMITY``, or ``STRICT_PROXIMITY`` for two
+   signals): the first wave of paraphrases is where the same development
+   is worded most differently and classified least consistently. The item is compared with the story's
    lead and its latest members (``COMPARED_MEMBERS``), and the best counts.
 
    Similarity: token sets after removing the " - Publisher" suffix,
    lowercasing, stop words, light stemming (plural s, -ed, -ing, final e),
-   number words -> digits, ordinals -> "#n", and a small synonym table
-   (captives = hostages, truce = ceasefire, freed = released, rebuffs =
-   rejects...). Score = the mean of the weighted overlap coefficient and
+   number words -> digits, ordinals -> "#n", wire phrases read as one word
+   (``PHRASES``: "turned down" = rejects, "pushed back" = delayed, "late
+   night" = "into the night", "reach a deal" = agree) and a synonym table of
+   concept classes (captives = hostages, truce = ceasefire, freed = released,
+   rebuffs = rejects, invitation = invites, revive = resume, round/session =
+   talks, swap = exchange...). Score = the mean of the weighted overlap coefficient and
    weighted Jaccard, where words every talks headline shares (hostage, Gaza,
-   Israel, Hamas, ceasefire, deal, talks) weigh half. Then it is lowered
-   when the two disagree on: numbers ("4 hostages" vs "20": reports round
-   numbers differently, so not a veto); the event the headline leads with
-   ("agree" vs "approve", "present" vs "respond": ``EVENT_GROUPS``); and a
-   little for disjoint actors.
+   Israel, Hamas, ceasefire, deal, talks, and the venues Qatar and Egypt,
+   which the venue veto already compares) weigh half. Then it is lowered
+   when the two disagree on: numbers of the same kind ("4 hostages" vs "20";
+   "two days" and "48 hours" are not compared, and numbers within 5% agree:
+   "nearly 2,000" vs 1,968); the event the headline's first clause leads with
+   ("agree" vs "approve", "present" vs "respond": ``EVENT_GROUPS``; an event
+   noun after "for"/"of" -- "deal for the release of" -- is not what it
+   reports, and a third party's reaction -- "Qatar condemns attack" -- is
+   not the attack); and a little for disjoint actors.
 
 The best story is the highest score, then the earliest first report, then
 the lowest id; items are matched in the order given, candidates in sorted
@@ -83,6 +100,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 
 from tui.classify import strip_publisher
@@ -99,7 +117,14 @@ DISJOINT_ACTORS_FACTOR = 0.9
 # two reports are, the closer their headlines must be (up to +DRIFT after DRIFT_HOURS).
 DRIFT = 0.35
 DRIFT_HOURS = 12.0
-EVENT_CONFLICT_FACTOR = 0.6
+# ...and the other way round: reports within PROXIMITY_HOURS of each other are the
+# wires' first wave, where paraphrases abound; the threshold falls by up to
+# PROXIMITY (same signal) or STRICT_PROXIMITY (two signals: the classifier reads
+# one paraphrase "deal" and the next "none") for reports at the same minute.
+PROXIMITY = 0.06
+STRICT_PROXIMITY = 0.12
+PROXIMITY_HOURS = 3.0
+EVENT_CONFLICT_FACTOR = 0.5
 # Events that are announced first and happen later: "to free" and "frees" are two stories.
 # (An announced postponement or rejection is the development itself.)
 ANNOUNCED_EVENTS = frozenset({"release", "sign", "resume", "travel", "present", "rescue", "extend"})
@@ -132,27 +157,40 @@ STOP_WORDS: frozenset[str] = frozenset(
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("hostage", "captive", "abductee"),
     ("ceasefire", "truce", "pause", "armistice"),
-    ("release", "free", "handover", "freeing"),
+    ("release", "free", "handover", "freeing", "liberate", "return"),
     ("deal", "agreement", "accord", "pact"),
-    ("talk", "negotiation", "negotiate", "negotiating"),
-    ("proposal", "plan", "offer", "draft", "framework", "counterproposal", "counteroffer", "initiative"),
+    ("talk", "negotiation", "negotiate", "negotiating", "round", "session", "meeting", "meet", "met"),
+    ("recover", "find", "found", "retrieve", "locate"),
+    ("list", "name"),
+    ("proposal", "plan", "offer", "draft", "framework", "counterproposal", "counteroffer", "initiative",
+     "roadmap", "blueprint", "text", "terms"),
     ("reject", "rebuff", "dismiss", "refuse", "spurn", "snub"),
+    # "Hamas accepts the proposal" = "agrees to it"; "reach a deal" = "agree a deal" (_AGREE_DEAL).
     ("accept", "agree"),
-    ("approve", "ratify", "endorse", "greenlight", "greenlit", "okay"),
     ("reach", "struck", "clinch", "seal"),
+    ("approve", "ratify", "endorse", "greenlight", "greenlit", "okay", "back", "adopt", "support"),
     ("delay", "postpone", "defer"),
-    ("resume", "restart", "reconvene", "relaunch"),
+    ("resume", "restart", "reconvene", "relaunch", "revive"),
+    ("renew", "restore", "renewal"),
     ("stall", "impasse", "deadlock", "stuck", "stalemate", "snag", "standstill"),
-    ("collapse", "breakdown", "unravel", "crumble"),
+    ("collapse", "breakdown", "unravel", "crumble", "expire"),
     ("delegation", "team", "negotiator"),
     ("response", "reply", "respond", "answer"),
     ("body", "remains", "corpse"),
-    ("extend", "extension", "prolong"),
-    ("strike", "airstrike", "bombardment", "bomb"),
+    ("extend", "extension", "prolong", "expand"),
+    ("strike", "airstrike", "bombardment", "bomb", "attack"),
     ("suspend", "halt", "freeze", "onhold"),
+    ("present", "submit", "unveil", "table", "propose", "outline"),
+    ("begin", "start", "open", "kick", "underway"),
+    ("invite", "invitation"),
+    ("recall", "withdraw", "pull"),
+    ("overnight", "night", "latenight"),
+    ("kill", "assassinate", "assassination", "slay", "slain"),
+    ("exchange", "swap"),
     ("israel", "israeli"),
     ("qatar", "qatari", "doha"),
-    ("egypt", "egyptian", "cairo"),
+    ("egypt", "egyptian", "cairo", "sharm"),
+    ("iran", "iranian", "tehran"),
     ("us", "american", "washington"),
     ("palestinian", "palestinians"),
     ("prisoner", "detainee", "inmate"),
@@ -161,7 +199,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 # Words nearly every talks headline carries: they weigh half in the similarity.
-GENERIC_WORDS: tuple[str, ...] = ("hostage", "gaza", "israel", "hamas", "ceasefire", "deal", "talk", "war")
+GENERIC_WORDS: tuple[str, ...] = (
+    "hostage", "gaza", "israel", "hamas", "ceasefire", "deal", "talk", "war", "qatar", "egypt",
+)  # fmt: skip
 
 NUMBER_WORDS: dict[str, str] = {
     word: str(value)
@@ -179,8 +219,26 @@ ORDINALS: dict[str, str] = {
 ORDINALS.update({f"{n}{suffix}": f"#{n}" for n, suffix in ((1, "st"), (2, "nd"), (3, "rd"))})
 ORDINALS.update({f"{n}th": f"#{n}" for n in range(4, 21)})
 
-_COMPOUNDS = re.compile(
-    r"\b(cease fire|counter proposal|counter offer|break down|air strike|on hold)\b|\b(?:hand|hands|handed|handing) over\b"
+# Multi-word wire phrases read as one word (the word they are replaced by).
+PHRASES: dict[str, str] = {
+    r"cease fire": "ceasefire", r"counter (?:proposal|offer)": "counterproposal",
+    r"(?:break|breaks|broke|broken|breaking) down": "breakdown", r"air strikes?": "airstrike",
+    r"(?:put|puts|putting)? ?on hold": "onhold", r"(?:hand|hands|handed|handing) (?:over|back)": "handover",
+    r"(?:turn|turns|turned|turning) down": "reject", r"(?:push|pushes|pushed|pushing) back": "delay",
+    r"(?:held|holds|hold|holding) up": "delay", r"(?:put|puts|putting) off": "delay",
+    r"late night": "overnight", r"into the night": "overnight", r"white house": "us",
+    r"(?:lay|lays|laid|laying) out": "unveil", r"(?:put|puts|putting) forward": "present",
+    r"(?:pull|pulls|pulled|pulling) (?:out|back)": "recall", r"(?:get|gets|got|getting)? ?under way": "begin",
+    r"back (?:at|to) the (?:negotiating )?table": "resume", r"go(?:es)? into effect": "effect",
+    r"(?:call|calls|called|calling) off": "suspend", r"(?:take|takes|took|taking) effect": "effect",
+    r"(?:come|comes|came|coming) into force": "effect",
+}  # fmt: skip
+_COMPOUNDS = re.compile("|".join(rf"\b(?P<p{i}>{pattern})\b" for i, pattern in enumerate(PHRASES)))
+_PHRASE_WORDS = tuple(PHRASES.values())
+# "reach/strike/seal a (truce) deal" is agreeing it; "convoys reach Gaza" is not.
+_AGREE_DEAL = re.compile(
+    r"\b(?:reach|reaches|reached|reaching|strike|strikes|struck|clinch|clinches|clinched|seal|seals|sealed)\b"
+    r"(?=(?:\s+[a-z0-9]+){0,3}?\s+(?:deal|agreement|accord|truce|ceasefire|pact)\b)"
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u2013": " ", "\u2014": " ", "-": " "})
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -234,6 +292,9 @@ EVENT_GROUPS: dict[str, tuple[str, ...]] = {
     "extend": ("extend", "extension", "prolong"),
     "invite": ("invite", "invitation"),
     "recall": ("recall", "withdraw"),
+    "strike": ("strike", "airstrike", "attack", "bomb", "kill", "assassinate"),
+    # Another party's reaction to a development is a development of its own.
+    "react": ("condemn", "welcome", "slam", "criticize", "criticise", "hail", "praise", "view", "celebrate", "mourn"),
 }
 # Who is released, handed over, exchanged: hostages and prisoners are different stories.
 OBJECT_WORDS: dict[str, tuple[str, ...]] = {
@@ -254,20 +315,39 @@ def _words(title: str) -> list[str]:
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = text.replace("'s ", " ").replace("'", "").replace("u.s.", "us")
     text = _THOUSANDS.sub("", text)
-    text = _COMPOUNDS.sub(lambda m: m.group(1).replace(" ", "") if m.group(1) else "handover", text)
+    text = _AGREE_DEAL.sub("agree", text)
+    text = _COMPOUNDS.sub(lambda m: _PHRASE_WORDS[int(m.lastgroup[1:])], text)
     return _WORD.findall(text)
+
+
+# An event word after these is a noun the headline mentions ("deal for the release of
+# 50 hostages"), not what the headline reports.
+_NOUN_MARKERS = frozenset({"for", "of"})
+
+
+def _tokens_in_context(title: str) -> list[tuple[str, bool]]:
+    """(token, whether it follows "for"/"of") in headline order."""
+    out: list[tuple[str, bool]] = []
+    previous = ""
+    for word in _words(title):
+        if word in STOP_WORDS:
+            previous = word
+            continue
+        out.append((_canonical_token(word), previous in _NOUN_MARKERS))
+        previous = word
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _canonical_token(word: str) -> str:
+    word = NUMBER_WORDS.get(word) or ORDINALS.get(word) or word
+    stemmed = stem(word)
+    return _CANONICAL.get(stemmed, stemmed)
 
 
 def headline_token_list(title: str) -> list[str]:
     """The comparable content of a headline, in headline order: normalised, stemmed, canonical words."""
-    out: list[str] = []
-    for word in _words(title):
-        if word in STOP_WORDS:
-            continue
-        word = NUMBER_WORDS.get(word) or ORDINALS.get(word) or word
-        stemmed = stem(word)
-        out.append(_CANONICAL.get(stemmed, stemmed))
-    return out
+    return [token for token, _ in _tokens_in_context(title)]
 
 
 def headline_tokens(title: str) -> frozenset[str]:
@@ -289,7 +369,7 @@ SIDE_WORDS: dict[str, str] = {
 ISRAELI_INSTITUTIONS: frozenset[str] = frozenset(
     "cabinet government army military negotiators negotiating delegation team pm prime premier "
     "forces officials official security troops minister ministers leader leaders source sources "
-    "president air navy".split()
+    "president air navy strike strikes airstrike airstrikes attack attacks raid raids bombardment".split()
 )
 PLACE_PREPOSITIONS: frozenset[str] = frozenset("into in to from with against on inside toward towards".split())
 ATTRIBUTION_VERBS: frozenset[str] = frozenset(
@@ -327,10 +407,16 @@ def is_future(title: str) -> bool:
     return bool(_FUTURE.search(" ".join(_words(first_clause))))
 
 
+_TRAILING_ATTRIBUTION = re.compile(
+    r",\s*(?:[\w'-]+\s+){1,5}(?:says|said|say|tells|told|claims|confirms|reports|announces)\s*$", re.IGNORECASE
+)
+
+
 def subject_side(title: str, actors: Sequence[str] = ()) -> str | None:
     """Which party to the conflict the headline is about: the first named, with the exceptions
     in the module docstring. None when no party, or both jointly ("Israel and Hamas agree"), lead."""
-    text = strip_publisher(title)
+    # "..., Israel says": the speaker at the end is not the subject.
+    text = _TRAILING_ATTRIBUTION.sub("", strip_publisher(title))
     head, colon, rest = text.partition(":")
     if colon and len(head.split()) <= 4:
         # "Netanyahu's office: Hamas plan falls short" -- the part before the colon is the speaker.
@@ -417,7 +503,7 @@ class Features:
     """What the matcher compares, computed once per item."""
 
     tokens: frozenset[str]
-    numbers: frozenset[str]
+    numbers: frozenset[tuple[str, int]]  # (unit or "" for a count, value)
     ordinals: frozenset[str]
     side: str | None
     venues: frozenset[str]
@@ -429,14 +515,79 @@ class Features:
     event: str | None  # the first of them in the headline: what the headline leads with
     objects: frozenset[str]  # who the development is about: hostages, prisoners (OBJECT_WORDS)
     future: bool  # announces something to come ("Hamas to free", "will release")
+    topic: str | None = None  # what a collapse, suspension or resumption is of: the talks or the truce
+    specific: frozenset[str] = frozenset()  # tokens minus the generic words (the similarity's hot path)
+    generic: frozenset[str] = frozenset()  # tokens that are generic words
+
+
+# A number followed by one of these measures time or a plan's size ("two days",
+# "48 hours", "20-point plan"); any other number counts people ("50 hostages").
+NUMBER_UNITS: frozenset[str] = frozenset(stem(w) for w in "day hour week month year phase point stage minute".split())
+
+
+def _numbers(ordered: Sequence[str]) -> frozenset[tuple[str, int]]:
+    out = set()
+    for i, token in enumerate(ordered):
+        if token.isdigit():
+            following = ordered[i + 1] if i + 1 < len(ordered) else ""
+            out.add((following if following in NUMBER_UNITS else "", int(token)))
+    return frozenset(out)
+
+
+def numbers_conflict(a: frozenset[tuple[str, int]], b: frozenset[tuple[str, int]]) -> bool:
+    """Two headlines give different numbers of the same kind. Outlets round ("nearly 2,000"
+    vs 1,968), so numbers within 5% agree; "two days" and "48 hours" are not compared."""
+    for unit in {u for u, _ in a} & {u for u, _ in b}:
+        mine = [n for u, n in a if u == unit]
+        theirs = [n for u, n in b if u == unit]
+        if not any(abs(x - y) <= 0.05 * max(x, y) for x in mine for y in theirs):
+            return True
+    return False
+
+
+def leading_event(
+    title: str, tokens: frozenset[str], in_context: Sequence[tuple[str, bool]] | None = None
+) -> str | None:
+    """The kind of event the headline's first clause leads with ("Qatar announces truce deal;
+    hostages to be freed" leads with the deal), skipping event nouns after "for"/"of"."""
+    text = strip_publisher(title)
+    parts = _CLAUSE_BREAK.split(text, maxsplit=1)
+    if len(parts) > 1 or in_context is None:
+        in_context = _tokens_in_context(parts[0])
+    event = next((_EVENTS[t] for t, noun in in_context if t in _EVENTS and not noun), None)
+    if event == "release" and _PROPOSAL in tokens and not (tokens & _OBJECTS.keys()):
+        return "present"  # "White House releases Trump's plan"
+    return event
+
+
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s")
+_PROPOSAL = _CANONICAL[stem("proposal")]
+
+
+DEAL_STAGES = frozenset({"agree", "approve", "sign", "effect"})
+_TALK, _TRUCE = _CANONICAL[stem("talk")], _CANONICAL[stem("ceasefire")]
+# Events that happen to the talks or to the truce: "truce collapses" and "talks break
+# down" are two developments (often the same day).
+TOPICAL_EVENTS = frozenset({"collapse", "suspend", "stall", "resume"})
+
+
+def _topic(ordered: Sequence[str]) -> str | None:
+    for i, token in enumerate(ordered):
+        if token == _TALK:
+            return "talks"
+        if token == _TRUCE:
+            # "ceasefire talks stall" is about the talks
+            return "talks" if i + 1 < len(ordered) and ordered[i + 1] == _TALK else "truce"
+    return None
 
 
 def features(item: StoredItem) -> Features:
-    ordered = headline_token_list(item.title)
+    in_context = _tokens_in_context(item.title)
+    ordered = [token for token, _ in in_context]
     tokens = frozenset(ordered)
     return Features(
         tokens=tokens,
-        numbers=frozenset(t for t in tokens if t.isdigit()),
+        numbers=_numbers(ordered),
         ordinals=frozenset(t for t in tokens if t.startswith("#")),
         side=subject_side(item.title, item.verdict.actors),
         venues=venues(item.verdict.places, item.title),
@@ -445,9 +596,12 @@ def features(item: StoredItem) -> Features:
         weight=_weight(tokens),
         at=item.published.timestamp(),
         events=frozenset(_EVENTS[t] for t in tokens if t in _EVENTS),
-        event=next((_EVENTS[t] for t in ordered if t in _EVENTS), None),
+        event=leading_event(item.title, tokens, in_context),
         objects=frozenset(_OBJECTS[t] for t in tokens if t in _OBJECTS),
         future=is_future(item.title),
+        topic=_topic(ordered),
+        specific=tokens - _GENERIC,
+        generic=tokens & _GENERIC,
     )
 
 
@@ -456,21 +610,23 @@ def _weight(tokens: frozenset[str]) -> float:
 
 
 def _base_similarity(a: Features, b: Features) -> float:
-    shared = a.tokens & b.tokens
-    if not shared:
+    specific, generic = len(a.specific & b.specific), len(a.generic & b.generic)
+    if not (specific or generic):
         return 0.0
-    common = _weight(shared)
+    common = specific + GENERIC_WEIGHT * generic
     return (common / min(a.weight, b.weight) + common / (a.weight + b.weight - common)) / 2
 
 
 def _conflict_factor(a: Features, b: Features) -> float:
     factor = 1.0
-    if a.numbers and b.numbers and not (a.numbers & b.numbers):
+    if a.numbers and b.numbers and numbers_conflict(a.numbers, b.numbers):
         factor *= NUMBER_CONFLICT_FACTOR
     if a.actors and b.actors and not (a.actors & b.actors):
         factor *= DISJOINT_ACTORS_FACTOR
     if a.event and b.event and a.event not in b.events and b.event not in a.events:
         factor *= EVENT_CONFLICT_FACTOR
+    elif (a.event == "react") != (b.event == "react"):
+        factor *= EVENT_CONFLICT_FACTOR  # "Qatar condemns Israeli attack" is not the attack
     return factor
 
 
@@ -499,6 +655,12 @@ def vetoed(a: Features, b: Features) -> bool:
         return True
     if a.future != b.future and (a.event in ANNOUNCED_EVENTS or b.event in ANNOUNCED_EVENTS):
         return True
+    if a.topic and b.topic and a.topic != b.topic and (a.events | b.events) & TOPICAL_EVENTS:
+        return True
+    if a.event != b.event and a.event in DEAL_STAGES and b.event in DEAL_STAGES:
+        return True  # agreed, then approved, signed, in effect: successive developments, often the same day
+    if a.event and b.event and (a.event == "react") != (b.event == "react"):
+        return True  # "Qatar condemns Israeli attack" vs "Israeli airstrike targets ...": news of its own
     return bool(a.ordinals and b.ordinals and not (a.ordinals & b.ordinals))
 
 
@@ -507,7 +669,12 @@ def match_score(a: Features, b: Features) -> float:
     needed = _THRESHOLDS.get((a.signal, b.signal), STRICT_THRESHOLD if a.signal == b.signal else None)
     if needed is None:
         return 0.0
-    needed += DRIFT * min(1.0, abs(a.at - b.at) / (3600.0 * DRIFT_HOURS))
+    hours = abs(a.at - b.at) / 3600.0
+    if hours < PROXIMITY_HOURS:
+        proximity = PROXIMITY if needed < STRICT_THRESHOLD else STRICT_PROXIMITY
+        needed += DRIFT * hours / DRIFT_HOURS - proximity * (1.0 - hours / PROXIMITY_HOURS)
+    else:
+        needed += DRIFT if hours >= DRIFT_HOURS else DRIFT * hours / DRIFT_HOURS
     base = _base_similarity(a, b)
     if base < needed or vetoed(a, b):  # the conflicts only ever lower the score
         return 0.0
@@ -516,6 +683,7 @@ def match_score(a: Features, b: Features) -> float:
 
 
 _THRESHOLDS = {(a, b): threshold_for(a, b) for a in SIGNALS for b in SIGNALS}
+_LOWEST_THRESHOLD = min(THRESHOLD - PROXIMITY, STRICT_THRESHOLD - STRICT_PROXIMITY)
 _COMPATIBLE = frozenset(pair for pair, needed in _THRESHOLDS.items() if needed is not None)
 
 
@@ -605,12 +773,17 @@ COMPARED_MEMBERS = 8
 
 
 class _OpenStory:
-    __slots__ = ("id", "members", "features", "lead_features", "first_at", "snapshot", "tokens", "signals")
+    __slots__ = ("id", "members", "features", "lead_features", "first_at", "snapshot", "tokens", "signals",
+                 "specific", "generic", "min_weight")  # fmt: skip
 
     def __init__(self, item: StoredItem, feats: Features):
         self.id = item.id
         self.tokens: set[str] = set(feats.tokens)  # every member's: a cheap "cannot match" test
         self.signals: set[str] = {feats.signal}
+        # every member's, split like Features: an upper bound of any member's similarity
+        self.specific: set[str] = set(feats.specific)
+        self.generic: set[str] = set(feats.generic)
+        self.min_weight = feats.weight
         self.members: list[StoredItem] = [item]
         self.features: list[Features] = [feats]
         self.lead_features = feats
@@ -621,6 +794,9 @@ class _OpenStory:
         self.members.append(item)
         self.features.append(feats)
         self.tokens |= feats.tokens
+        self.specific |= feats.specific
+        self.generic |= feats.generic
+        self.min_weight = min(self.min_weight, feats.weight)
         self.signals.add(feats.signal)
         if _member_order(item) < _member_order(self.snapshot.lead):
             self.lead_features = feats
@@ -707,6 +883,11 @@ class StoryIndex:
             if story.tokens.isdisjoint(feats.tokens) or vetoed(feats, story.lead_features):
                 continue
             if not any((feats.signal, signal) in _COMPATIBLE for signal in story.signals):
+                continue
+            # No member can share more than the story's words: skip a story that cannot reach the
+            # lowest threshold there is (exact: it never changes the result, only saves time).
+            common = len(feats.specific & story.specific) + GENERIC_WEIGHT * len(feats.generic & story.generic)
+            if common / (min(feats.weight, story.min_weight) or 1.0) + common / feats.weight < 2 * _LOWEST_THRESHOLD:
                 continue
             score = max(match_score(feats, other) for other in story.compared())
             if score <= 0.0:
