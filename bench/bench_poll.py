@@ -1,7 +1,7 @@
 """Benchmark talkwatch's poller against newsboat on a loopback farm of feeds.
 
     .venv/bin/python bench/bench_poll.py                 # 200 feeds x 50 items
-    .venv/bin/python bench/bench_poll.py --compare-pools # also thread vs process parsing
+    .venv/bin/python bench/bench_poll.py --compare-pools # also thread vs process parsing (and classifying)
 
 Prints:
   (a) cold  `talkwatch poll --once --all` (a subprocess, start-up included, fresh DB)
@@ -244,6 +244,8 @@ def run_all(args, farm: FarmProcess, tmp: Path) -> int:
     print(f"(c) warm cycle inside a running process: best {warm_cycle * 1000:.0f} ms, "
           f"median {med(stats['warm_s']) * 1000:.0f} ms  (statuses {sorted(map(str, stats['warm_statuses']))}; "
           f"cold in-process {stats['cold_s']:.3f} s, {stats['new_items']} items, {stats['failed']} failed)")
+    print(f"    worst event-loop stall (lateness of a 10 ms timer): cold cycle {stats['cold_stall_ms']:.0f} ms "
+          f"(includes first-use imports), warm cycles {max(stats['warm_stall_ms']):.0f} ms")
 
     nb = newsboat_runs(tmp, farm.urls, args.repeat)
     if nb is None:

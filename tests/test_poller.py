@@ -512,3 +512,168 @@ async def test_a_gone_feed_comes_back_when_its_url_changes(feed_server, make_pol
     result = (await restarted.poll_once()).results[0]
     assert (result.outcome, result.new_items) == (FeedOutcome.OK, 2)
     assert store.feed_state("f").gone is False and store.feed_state("f").url == fresh
+
+
+# --- classification in the workers, batched writes ------------------------------------
+
+
+def stored_verdicts(store) -> dict[tuple[str, str], object]:
+    from tui.store import ItemQuery
+
+    return {(i.feed, i.key): i.verdict for i in store.query(ItemQuery(limit=None))}
+
+
+@pytest.mark.parametrize("pool", ["process", "thread"])
+async def test_workers_classify_with_the_current_topic(feed_server, make_poller, store, pool):
+    """Verdicts made in the parse workers are the writer's own Classifier's, before and
+    after a topic change reaches workers that are already running."""
+    from tui.classify import Classifier
+
+    url = feed_server.route("/f", body=rss(*ITEMS))
+    first_topic, second_topic = TopicSpec(), TopicSpec(exclude=("cairo",))
+    poller = make_poller(make_config(("f", url), topic=first_topic), pool=pool)
+    await poller.poll_once()
+    feed_server.route("/f", body=rss(*ITEMS, ("g3", "Hostage talks resume in Cairo")))
+    poller.reconfigure(make_config(("f", url), topic=second_topic))
+    assert (await poller.poll_once(force=True)).results[0].new_items == 1
+
+    verdicts = stored_verdicts(store)
+    titles = dict(ITEMS) | {"g3": "Hostage talks resume in Cairo"}
+    for guid, topic in (("g1", first_topic), ("g2", first_topic), ("g3", second_topic)):
+        assert verdicts[("f", guid)] == Classifier(topic).classify(titles[guid], ""), guid
+    assert verdicts[("f", "g1")].relevant  # the stand-ins are not trivially equal
+    assert not verdicts[("f", "g3")].relevant and Classifier(first_topic).classify(titles["g3"], "").relevant
+
+
+async def test_the_thread_fallback_classifies_when_processes_cannot_start(feed_server, make_poller, store, monkeypatch):
+    import multiprocessing
+
+    from tui.classify import Classifier
+
+    def no_processes(*args, **kwargs):
+        raise OSError("no /dev/shm here")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_processes)
+    url = feed_server.route("/f", body=rss(*ITEMS))
+    poller = make_poller(make_config(("f", url)), pool="process")
+    assert (await poller.poll_once()).results[0].new_items == 2
+    assert stored_verdicts(store)[("f", "g1")] == Classifier(None).classify(ITEMS[0][1], "")
+
+
+class RecordingStore:
+    """The real store, recording each item write; `full` feeds do not fit (disk full)."""
+
+    def __init__(self, store, full=()):
+        self._store = store
+        self.full = set(full)
+        self.writes: list[list[str]] = []
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def _check(self, feeds):
+        if self.full & set(feeds):
+            import sqlite3
+
+            raise sqlite3.OperationalError("database or disk is full")
+
+    def upsert_many(self, batches):
+        self.writes.append([feed for feed, _ in batches])
+        self._check([feed for feed, _ in batches])
+        return self._store.upsert_many(batches)
+
+    def upsert_items(self, feed, pairs):
+        self.writes.append([feed])
+        self._check([feed])
+        return self._store.upsert_items(feed, pairs)
+
+
+def hold_writer_until_queued(monkeypatch, count: int) -> None:
+    """Hold the items writer until `count` feeds' items are queued for it, as
+    when a slow write is under way, so they all wait for the same write."""
+    import tui.poller
+
+    all_queued = asyncio.Event()
+    queued = []
+    real_store, real_flush = tui.poller._ItemsWriter.store, tui.poller._ItemsWriter._flush
+
+    async def counting_store(self, feed, pairs):
+        queued.append(feed)
+        if len(queued) == count:
+            all_queued.set()
+        return await real_store(self, feed, pairs)
+
+    async def held_flush(self):
+        await all_queued.wait()
+        await real_flush(self)
+
+    monkeypatch.setattr(tui.poller._ItemsWriter, "store", counting_store)
+    monkeypatch.setattr(tui.poller._ItemsWriter, "_flush", held_flush)
+
+
+async def test_items_waiting_for_the_writer_share_one_transaction(feed_server, make_poller, store, monkeypatch):
+    names = [f"w{i}" for i in range(6)]
+    urls = [feed_server.route(f"/{name}", body=rss(*ITEMS, (f"{name}-x", f"Story of {name}"))) for name in names]
+    recording = RecordingStore(store)
+    poller = make_poller(make_config(*zip(names, urls), per_host=6), store=recording)
+    hold_writer_until_queued(monkeypatch, len(names))
+    summary = await poller.poll_once()
+    assert {r.feed: (r.new_items, r.outcome) for r in summary.results} == {n: (3, FeedOutcome.OK) for n in names}
+    assert sorted(feed for write in recording.writes for feed in write) == names  # each stored once
+    assert len(recording.writes) == 1 and sorted(recording.writes[0]) == names  # one transaction
+    assert store.item_count() == 18
+
+
+async def test_a_feed_that_does_not_fit_fails_alone_when_batched(feed_server, make_poller, store, monkeypatch):
+    # Two feeds too big: whichever feed the writer takes first on its own, the
+    # other big one is in a batch with the small ones.
+    names = ["a", "big1", "c", "big2", "d"]
+    urls = [feed_server.route(f"/{name}", body=rss(*ITEMS, (f"{name}-x", f"Story of {name}"))) for name in names]
+    recording = RecordingStore(store, full={"big1", "big2"})
+    poller = make_poller(make_config(*zip(names, urls), per_host=5), store=recording)
+    hold_writer_until_queued(monkeypatch, len(names))
+    results = by_feed(await poller.poll_once())
+    for big in ("big1", "big2"):
+        assert results[big].outcome == FeedOutcome.ERROR and "full" in results[big].error
+        assert store.feed_state(big).failures == 1 and "full" in store.feed_state(big).last_error
+    assert all((results[n].outcome, results[n].new_items) == (FeedOutcome.OK, 3) for n in ("a", "c", "d"))
+    assert store.item_count() == 9
+    tried_together, *retried = recording.writes  # tried together, failed, then feed by feed
+    assert sorted(tried_together) == sorted(names)
+    assert sorted(write[0] for write in retried) == sorted(names) and all(len(w) == 1 for w in retried)
+
+
+def test_items_and_verdicts_cross_the_process_boundary_intact():
+    import pickle
+
+    from tui.models import Item, Verdict
+    from tui.poller import _reduce_item, _reduce_verdict
+
+    item = Item(feed="f", key="k", title="t", summary="s", link="https://x.example/", published=T0, author="a")
+    verdict = Verdict(relevant=True, score=2.5, signal="deal", matched=("m",), actors=("Qatar",), places=("Doha",))
+    for obj, reduce in ((item, _reduce_item), (verdict, _reduce_verdict)):
+        make, fields = reduce(obj)
+        copy = pickle.loads(pickle.dumps(make(*fields)))
+        assert copy == obj and type(copy) is type(obj)
+
+
+async def test_a_long_cycle_saves_feed_states_as_it_goes(feed_server, make_poller, store, monkeypatch):
+    import tui.poller
+
+    monkeypatch.setattr(tui.poller._StateSaver, "FLUSH_AFTER", 0.05)
+    events = []
+
+    class RecordingStates(RecordingStore):
+        def save_feed_states(self, states):
+            states = list(states)
+            events.append(("saved", tuple(s.name for s in states)))
+            return self._store.save_feed_states(states)
+
+    hang = feed_server.route("/hang", hang=True)
+    quick = feed_server.route("/quick", body=rss(*ITEMS))
+    poller = make_poller(make_config(("hang", hang), ("quick", quick), timeout=1.0),
+                         store=RecordingStates(store), on_result=lambda r, d, t: events.append(("result", r.feed)))
+    await poller.poll_once()
+    assert events.index(("saved", ("quick",))) < events.index(("result", "hang"))
+    assert events[-1] == ("saved", ("hang",))  # the rest at the end
+    assert store.feed_state("hang").last_error == "timed out after 1 s"

@@ -172,6 +172,56 @@ def test_duplicate_keys_in_one_batch_insert_once(fresh_store):
     assert titles(fresh_store.query(ItemQuery())) == ["one"]
 
 
+def test_upsert_many_counts_each_feed_as_upsert_items_would(tmp_path):
+    """One transaction for several feeds gives the rows, ids and counts of one call per feed."""
+    shared = make_item(feed="F", key="shared")
+    rounds = [
+        [("F", [shared, make_item(feed="F", key="f1")]), ("G", [make_item(feed="G", key="shared")]), ("H", [])],
+        [("F", [shared, make_item(feed="F", key="f2")]),
+         ("G", [make_item(feed="G", key="shared", title="G retitled")])],
+    ]
+    results = {}
+    for mode in ("one-by-one", "many"):
+        with Store(tmp_path / f"{mode}.db", clock=lambda: NOW) as store:
+            counts = []
+            for batches in rounds:
+                pairs = [(feed, [(item, make_verdict("deal")) for item in items]) for feed, items in batches]
+                if mode == "many":
+                    counts.append(store.upsert_many(pairs))
+                else:
+                    counts.append([store.upsert_items(feed, p) for feed, p in pairs])
+            rows = [(i.id, i.feed, i.key, i.title, i.verdict) for i in store.query(ItemQuery())]
+            results[mode] = (counts, sorted(rows))
+    assert results["many"] == results["one-by-one"]
+    assert results["many"][0] == [[(2, 0), (1, 0), (0, 0)], [(1, 0), (0, 1)]]
+
+
+def test_upsert_many_with_a_feed_twice_stores_a_repeated_key_once(fresh_store):
+    first, again = make_item(feed="F", key="k", title="first"), make_item(feed="F", key="k", title="again")
+    counts = fresh_store.upsert_many([("F", [(first, make_verdict())]), ("F", [(again, make_verdict())])])
+    assert counts == [(1, 0), (0, 1)]
+    assert titles(fresh_store.query(ItemQuery())) == ["again"]
+
+
+def test_upsert_many_is_all_or_nothing(fresh_store, monkeypatch):
+    fresh_store.upsert_items("F", [(make_item(feed="F", key="old"), make_verdict())])
+    real_stage = Store._stage
+    calls = []
+
+    def stage_then_fail(conn, feed, batch, now, inserts, updates):
+        calls.append(feed)
+        if feed == "G":
+            raise sqlite3.OperationalError("database or disk is full")
+        real_stage(conn, feed, batch, now, inserts, updates)
+
+    monkeypatch.setattr(Store, "_stage", staticmethod(stage_then_fail))
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        fresh_store.upsert_many([("F", [(make_item(feed="F"), make_verdict())]),
+                                 ("G", [(make_item(feed="G"), make_verdict())])])
+    assert calls == ["F", "G"]
+    assert fresh_store.item_count() == 1  # F's staged row went with the rollback
+
+
 def test_a_title_change_updates_in_place_keeping_flags_and_first_seen(tmp_path):
     clock_now = [NOW]
     with Store(tmp_path / "t.db", clock=lambda: clock_now[0]) as store:
@@ -418,6 +468,17 @@ def test_feed_state_round_trips_every_field(fresh_store):
     assert fresh_store.feed_state("BBC") == cleared
 
 
+def test_save_feed_states_writes_many_in_one_call(fresh_store):
+    states = [FeedState(name=f"feed-{i}", url=f"https://feeds.example/{i}.xml", etag=f'"{i}"', failures=i)
+              for i in range(50)]
+    fresh_store.save_feed_states(states)
+    fresh_store.save_feed_states([])
+    assert fresh_store.feed_states() == {s.name: s for s in states}
+    fresh_store.save_feed_states([FeedState(name="feed-3", url="https://moved.example/3.xml")])
+    assert fresh_store.feed_state("feed-3") == FeedState(name="feed-3", url="https://moved.example/3.xml")
+    assert len(fresh_store.feed_states()) == 50
+
+
 def test_closed_store_says_so(tmp_path):
     store = Store(tmp_path / "t.db")
     store.close()
@@ -453,3 +514,17 @@ def test_arbitrary_user_text_never_breaks_the_query(tmp_path):
             store.query(ItemQuery(text=text))
 
         check()
+
+
+def test_verdict_lists_are_written_as_json_dumps_writes_them():
+    import json
+
+    from hypothesis import given, strategies as st
+
+    from tui.store import _json_list
+
+    @given(st.lists(st.text(), max_size=5))
+    def check(values):
+        assert _json_list(tuple(values)) == (json.dumps(values, ensure_ascii=False) if values else "[]")
+
+    check()

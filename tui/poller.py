@@ -1,9 +1,10 @@
 """Poll the configured feeds politely, concurrently and on schedule.
 
 One cycle: pick the due feeds, fetch them under a global and a per-host limit,
-parse changed bodies in a worker pool (feedparser is pure Python and would
-freeze the event loop), classify and write items and feed state through one
-dedicated writer thread, then schedule each feed's next check.
+parse and classify changed bodies in a worker pool (both are pure Python and
+would freeze the event loop), write items and feed state through one dedicated
+writer thread, several feeds to a transaction, then schedule each feed's next
+check.
 
 Scheduling rules, all from the issue:
 - success: the feed's interval (or the global one), floored by the feed's own
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import logging
+import operator
 import os
 import random
 import threading
@@ -32,11 +35,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tui.fetch import FetchResult, fetch, make_client
-from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, PollSummary, utc_now
+from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, Item, PollSummary, Verdict, utc_now
 
 if TYPE_CHECKING:
     from tui.config import Config, FeedSpec, TopicSpec
-    from tui.models import Item
     from tui.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ def backoff_delay(interval: float, failures: int, rng: random.Random) -> float:
     return step * rng.uniform(1 - BACKOFF_JITTER, 1.0)
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -81,11 +84,12 @@ def host_of(url: str) -> str:
         return ""
 
 
-# --- parse in a worker; classify in the writer thread -------------------------
+# --- parse and classify in a worker ---------------------------------------------
 #
-# Workers only hash and parse: that is the CPU-heavy, GIL-bound part. The
-# classifier runs in the writer thread just before the items are stored, so its
-# rules are built once per process instead of once per worker process.
+# Workers hash, parse and classify: the CPU-heavy, GIL-bound part. Each worker
+# process builds the classifier once per topic and keeps it; the topic travels
+# with every job, so a reconfigured topic reaches workers that are already
+# running. The writer thread then only stores.
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +98,23 @@ class _Digest:
 
     body_hash: str
     unchanged: bool
-    items: tuple[Item, ...] = ()
+    pairs: tuple[tuple[Item, Verdict], ...] = ()
     warning: str | None = None
     ttl_seconds: float | None = None
     error: str | None = None
 
 
 def digest_body(
-    body: bytes, old_hash: str | None, *, feed: str, url: str, content_type: str | None, now: datetime
+    body: bytes,
+    old_hash: str | None,
+    *,
+    feed: str,
+    url: str,
+    content_type: str | None,
+    now: datetime,
+    topic: TopicSpec | None = None,
 ) -> _Digest:
-    """Hash, and unless the body is unchanged, parse. Top-level so it pickles."""
+    """Hash, and unless the body is unchanged, parse and classify. Top-level so it pickles."""
     body_hash = hashlib.sha256(body).hexdigest()
     if body_hash == old_hash:
         return _Digest(body_hash=body_hash, unchanged=True)
@@ -113,15 +124,17 @@ def digest_body(
         parsed = parse_feed(body, feed=feed, url=url, content_type=content_type, now=now)
     except FeedParseError as exc:
         return _Digest(body_hash=body_hash, unchanged=False, error=str(exc))
+    classify = _classifier_for(topic).classify
     return _Digest(
         body_hash=body_hash,
         unchanged=False,
-        items=parsed.items,
+        pairs=tuple((item, classify(item.title, item.summary)) for item in parsed.items),
         warning=parsed.warning,
         ttl_seconds=parsed.ttl_seconds,
     )
 
 
+# topic -> Classifier, per process (each worker process has its own).
 _classifiers: dict = {}
 _classifiers_lock = threading.Lock()
 
@@ -129,7 +142,7 @@ _classifiers_lock = threading.Lock()
 def _classifier_for(topic: TopicSpec | None):
     classifier = _classifiers.get(topic)
     if classifier is None:
-        with _classifiers_lock:
+        with _classifiers_lock:  # parse threads share this dict
             classifier = _classifiers.get(topic)
             if classifier is None:
                 from tui.classify import Classifier
@@ -139,19 +152,64 @@ def _classifier_for(topic: TopicSpec | None):
     return classifier
 
 
-def _classify_and_store(store, feed: str, items: tuple[Item, ...], topic: TopicSpec | None) -> tuple[int, int]:
-    """Runs in the writer thread."""
-    classifier = _classifier_for(topic)
-    return store.upsert_items(feed, [(item, classifier.classify(item.title, item.summary)) for item in items])
-
-
 def _init_worker() -> None:
     """Process-pool worker start. Ctrl-C is for the parent, which shuts us down
     cleanly (otherwise every worker prints a KeyboardInterrupt traceback)."""
     import signal
+    from multiprocessing.reduction import ForkingPickler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import tui.parse  # noqa: F401  (preloaded by the fork server: free)
+
+    # Results go back pickled, and the parent unpickles them while it holds the
+    # GIL its event loop needs. A frozen dataclass unpickles field by field
+    # through object.__setattr__; these rebuild Items and Verdicts in half the time.
+    ForkingPickler.register(Item, _reduce_item)
+    ForkingPickler.register(Verdict, _reduce_verdict)
+
+
+def _slots_maker(cls):
+    """(a fast cls(*fields) for a frozen slotted dataclass, the field getter)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    getter = operator.attrgetter(*names)
+    slots = [cls.__dict__.get(name) for name in names]
+    if not all(type(slot).__name__ == "member_descriptor" for slot in slots):
+        return cls, getter  # not slotted after all: the ordinary constructor
+    setters = tuple(slot.__set__ for slot in slots)
+    new = object.__new__
+
+    def make(*values):
+        obj = new(cls)
+        for setter, value in zip(setters, values):
+            setter(obj, value)
+        return obj
+
+    return make, getter
+
+
+_make_item, _item_fields = _slots_maker(Item)
+_make_verdict, _verdict_fields = _slots_maker(Verdict)
+
+
+def _item_from_fields(*values) -> Item:
+    return _make_item(*values)
+
+
+def _verdict_from_fields(*values) -> Verdict:
+    return _make_verdict(*values)
+
+
+def _reduce_item(item: Item):
+    return _item_from_fields, _item_fields(item)
+
+
+def _reduce_verdict(verdict: Verdict):
+    return _verdict_from_fields, _verdict_fields(verdict)
+
+
+def _warm_worker(topic: TopicSpec | None) -> None:
+    """Build the classifier before the first body arrives (about 0.3 s of rules)."""
+    _classifier_for(topic)
 
 
 def _parse_workers() -> int:
@@ -166,25 +224,36 @@ def make_parse_pool(kind: str) -> Executor:
 
         # forkserver, not fork: we have live threads (store writer, httpx), and
         # forking those is how deadlocks happen. The server preloads the parser
-        # once, so each worker starts as a cheap fork of a warm process.
+        # and the classifier's code once, so each worker starts as a cheap fork
+        # of a warm process.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tui.parse", "feedparser", "tui.poller"])
+        context.set_forkserver_preload(["tui.parse", "tui.fastparse", "feedparser", "tui.classify", "tui.poller"])
         return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talkwatch-parse")
 
 
-def _start_parse_pool(kind: str) -> Executor:
-    """Make the pool and start its workers now (they start lazily otherwise, on the loop)."""
+def _start_parse_pool(kind: str, topic: TopicSpec | None) -> Executor:
+    """Make the pool and start its workers now (they start lazily otherwise, on
+    the loop), each building its classifier meanwhile."""
     try:
         pool = make_parse_pool(kind)
         if kind == "process":
             # One job per worker at once, so every worker process is started here.
-            for job in [pool.submit(_init_worker) for _ in range(_parse_workers())]:
-                job.result()
+            for job in [pool.submit(_warm_worker, topic) for _ in range(_parse_workers())]:
+                try:
+                    job.result()
+                except BrokenExecutor:
+                    raise
+                except Exception:  # noqa: BLE001 - the feeds' own jobs will report it, one by one
+                    log.warning("building the classifier failed in a parse worker", exc_info=True)
+        else:
+            pool.submit(_warm_worker, topic)  # threads share one classifier
         return pool
     except (OSError, ImportError, RuntimeError, BrokenExecutor) as exc:  # no /dev/shm, unguarded __main__...
         log.warning("cannot start parse processes (%s); parsing in threads", exc)
-        return make_parse_pool("thread")
+        pool = make_parse_pool("thread")
+        pool.submit(_warm_worker, topic)
+        return pool
 
 
 # --- the poller -----------------------------------------------------------
@@ -192,8 +261,10 @@ def _start_parse_pool(kind: str) -> Executor:
 
 class Poller:
     # "process" or "thread". Measured with bench/bench_poll.py --compare-pools on
-    # 200 feeds x 50 items: processes gave the shorter cycle and a far smaller
-    # worst event-loop stall (feedparser holds the GIL; threads starve the loop).
+    # 200 feeds x 50 items (2 cores), parsing and classifying in the pool: processes
+    # 2.3-2.9 s a cold cycle with a worst event-loop stall of 30-55 ms, threads
+    # 3.4-3.7 s and 160-190 ms (parse and classify hold the GIL the loop needs).
+    # Where processes cannot start (no /dev/shm...), threads take over.
     parse_pool_kind = "process"
 
     def __init__(
@@ -312,12 +383,18 @@ class Poller:
         # Snapshot (spec, state) now: a reconfigure during the cycle must not pull
         # a state out from under a fetch in flight.
         due = [(spec, self._states[spec.name]) for spec in self._specs.values() if self._is_due(spec, started_at, force)]
+        if any(state.body_hash is None for _, state in due):
+            # A feed never parsed will send a body: start the workers (and their
+            # classifiers) now, while the first fetches are in flight. Cycles of
+            # known feeds, mostly 304s, start them only when a body arrives.
+            self._begin_parse_pool()
         settings = self._config.settings
         limit = asyncio.Semaphore(max(1, settings.concurrency))
         per_host: dict[str, asyncio.Semaphore] = {}
         results: dict[str, FeedPollResult] = {}
         total = len(due)
         saver = _StateSaver(self._store, self._write)
+        items_writer = _ItemsWriter(self._store, self._write)
 
         async def one(spec: FeedSpec, state: FeedState) -> None:
             host = host_of(state.url)
@@ -327,7 +404,7 @@ class Poller:
                 # must not sit on a slot another host could use.
                 async with host_limit, limit:
                     fetched = await self._fetch(spec, state, host)
-                result, new_state = await self._settle(spec, state, fetched)
+                result, new_state = await self._settle(spec, state, fetched, items_writer)
             except Exception as exc:  # a bug or a store failure hits this feed only
                 result, new_state = self._internal_error(spec, state, exc)
             if new_state is not state and self._specs.get(spec.name) is spec:
@@ -384,7 +461,7 @@ class Poller:
         return client
 
     async def _settle(
-        self, spec: FeedSpec, state: FeedState, fetched: FetchResult | datetime
+        self, spec: FeedSpec, state: FeedState, fetched: FetchResult | datetime, items_writer: _ItemsWriter
     ) -> tuple[FeedPollResult, FeedState]:
         if isinstance(fetched, datetime):
             error = f"waiting: the host asked us to retry after {_hhmm(fetched)}"
@@ -416,10 +493,8 @@ class Poller:
                 outcome = FeedOutcome.OK
                 warning = digest.warning
                 floor = _cap_floor(max(digest.ttl_seconds or 0.0, fetched.max_age or 0.0)) or None
-                if digest.items:
-                    new, updated = await self._write(
-                        _classify_and_store, self._store, spec.name, digest.items, self._config.topic
-                    )
+                if digest.pairs:
+                    new, updated = await items_writer.store(spec.name, digest.pairs)
         error = None
         if state.moved_to:  # sticky until feeds.toml names the new URL
             outcome, error = FeedOutcome.MOVED, moved_message(state.moved_to)
@@ -505,6 +580,7 @@ class Poller:
             url=fetched.final_url,
             content_type=fetched.content_type,
             now=now,
+            topic=self._config.topic,
         )
         loop = asyncio.get_running_loop()
         pool = await self._get_parse_pool()
@@ -516,16 +592,18 @@ class Poller:
             self._parse_pool = make_parse_pool("thread")
             return await loop.run_in_executor(self._parse_pool, job)
 
+    def _begin_parse_pool(self) -> None:
+        """Start the workers in the background, unless they are started or starting."""
+        if self._parse_pool is None and self._parse_pool_starting is None:
+            # Starting worker processes blocks for a while: do it off the loop,
+            # once, however many feeds are waiting for it.
+            self._parse_pool_starting = asyncio.ensure_future(
+                asyncio.to_thread(_start_parse_pool, self.parse_pool_kind, self._config.topic)
+            )
+
     async def _get_parse_pool(self) -> Executor:
         if self._parse_pool is None:
-            if self._parse_pool_starting is None:
-                # Starting worker processes blocks for a while: do it off the loop,
-                # once, however many feeds are waiting for it. Meanwhile the idle
-                # writer thread builds the classifier the stored items will need.
-                self._parse_pool_starting = asyncio.ensure_future(
-                    asyncio.to_thread(_start_parse_pool, self.parse_pool_kind)
-                )
-                self._writer.submit(_classifier_for, self._config.topic)
+            self._begin_parse_pool()
             pool = await asyncio.shield(self._parse_pool_starting)
             if self._parse_pool is None:
                 self._parse_pool = pool
@@ -565,25 +643,33 @@ class _DigestJob:
     url: str
     content_type: str | None
     now: datetime
+    topic: TopicSpec | None
 
     def __call__(self) -> _Digest:
         return digest_body(
-            self.body, self.old_hash, feed=self.feed, url=self.url, content_type=self.content_type, now=self.now
+            self.body, self.old_hash, feed=self.feed, url=self.url, content_type=self.content_type, now=self.now,
+            topic=self.topic,
         )
 
 
 class _StateSaver:
-    """Feed states go to the writer thread in batches, while the cycle goes on.
+    """Feed states go to the writer thread in batches: what has accumulated is
+    written a second after the first unsaved state, and `drain` writes the rest.
 
-    One writer job per feed would queue 200 tiny jobs behind each other; one job
-    at the end would add its whole duration to the cycle. Instead, whatever has
-    accumulated is written whenever the writer is free, and `drain` writes the rest."""
+    Writing while the cycle runs costs more than the rows: the writer thread and
+    the event loop hand the GIL back and forth at every SQLite step (a 16-row
+    save took 25-60 ms of a 300 ms warm cycle). A cycle that ends within the
+    second saves all its states in one transaction after the loop has gone
+    quiet; a long one (a feed waiting for its timeout) still saves as it goes."""
+
+    FLUSH_AFTER = 1.0  # seconds
 
     def __init__(self, store, write):
         self._store = store
         self._write = write
         self._pending: list[FeedState] = []
         self._task: asyncio.Task | None = None
+        self._now = asyncio.Event()
 
     def add(self, state: FeedState) -> None:
         self._pending.append(state)
@@ -592,7 +678,14 @@ class _StateSaver:
                 return  # the store is failing: drain() raises it
             self._task = None
         if self._task is None:
-            self._task = asyncio.ensure_future(self._flush())
+            self._task = asyncio.ensure_future(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        try:
+            await asyncio.wait_for(self._now.wait(), self.FLUSH_AFTER)
+        except TimeoutError:
+            pass
+        await self._flush()
 
     async def _flush(self) -> None:
         while self._pending:
@@ -600,6 +693,7 @@ class _StateSaver:
             await self._write(_save_states, self._store, batch)
 
     async def drain(self) -> None:
+        self._now.set()
         try:
             if self._task is not None:
                 await self._task  # re-raises a store failure
@@ -607,6 +701,66 @@ class _StateSaver:
             self._task = None
         if self._pending:
             await self._flush()
+
+
+class _ItemsWriter:
+    """Feeds' items go to the writer thread together: whatever has queued up
+    while the writer was busy is stored in one transaction (one commit, one
+    FTS5 flush), and each feed still gets its own counts or its own error."""
+
+    def __init__(self, store, write):
+        self._store = store
+        self._write = write
+        self._pending: list[tuple[str, tuple, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def store(self, feed: str, pairs: tuple) -> tuple[int, int]:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((feed, pairs, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                outcomes = await self._write(_store_batches, self._store, [(feed, pairs) for feed, pairs, _ in batch])
+            except BaseException as exc:  # cancelled, or the writer is gone
+                for _, _, done in (*batch, *self._pending):
+                    if done.done():
+                        continue
+                    if isinstance(exc, Exception):
+                        done.set_exception(exc)
+                    else:
+                        done.cancel()
+                self._pending = []
+                raise
+            for (_, _, done), outcome in zip(batch, outcomes):
+                if done.done():  # its feed's task was cancelled meanwhile
+                    continue
+                if isinstance(outcome, BaseException):
+                    done.set_exception(outcome)
+                else:
+                    done.set_result(outcome)
+
+
+def _store_batches(store, batches: list[tuple[str, tuple]]) -> list[tuple[int, int] | Exception]:
+    """Runs in the writer thread: every batch in one transaction; if that fails
+    (disk full, say), feed by feed, so only the feeds that do not fit get the error."""
+    upsert_many = getattr(store, "upsert_many", None)
+    if upsert_many is not None and len(batches) > 1:
+        try:
+            return upsert_many(batches)
+        except Exception:  # noqa: BLE001 - retried below, where each feed gets its own error
+            log.debug("storing %d feeds at once failed; storing them one by one", len(batches), exc_info=True)
+    outcomes: list[tuple[int, int] | Exception] = []
+    for feed, pairs in batches:
+        try:
+            outcomes.append(store.upsert_items(feed, pairs))
+        except Exception as exc:  # noqa: BLE001 - this feed's error, reported on its row
+            outcomes.append(exc)
+    return outcomes
 
 
 def _save_states(store, states: list[FeedState]) -> None:
