@@ -91,8 +91,8 @@ def _watch_paints(painted: list[float]) -> None:
 
     original = HeadlinesTable.show_items
 
-    def show_items(self, items, now):
-        original(self, items, now)
+    def show_items(self, items, *args, **kwargs):
+        original(self, items, *args, **kwargs)
         if items:
             self.call_after_refresh(lambda: painted.append(time.perf_counter()))
 
