@@ -89,15 +89,8 @@ def _count(row: HeadlineRow, expanded: bool) -> Text:
     return Text.assemble((marker, "#64748b"), (f"x{n}".rjust(COUNT_W - 1), style))
 
 
-def _story_flag(story: Any) -> Text:
-    if story.starred:
-        return Text("★", style="bold #facc15")
-    if not story.read:
-        return Text("●", style="bold #38bdf8")
-    return Text(" ")
-
-
-def _flag(item: StoredItem) -> Text:
+def _flag(item: StoredItem | Any) -> Text:
+    """Starred, else unread, else blank: for an item or a story (which answers the same)."""
     if item.starred:
         return Text("★", style="bold #facc15")
     if not item.read:
@@ -215,7 +208,7 @@ class HeadlinesTable(DataTable):
         item, story = row.item, row.story
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         if row.is_story:
-            line.append_text(_story_flag(story))
+            line.append_text(_flag(story))
             when, feed, signal = story.first_at, story.first_source, story.signal
         else:
             line.append_text(_flag(item))
