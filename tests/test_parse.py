@@ -418,3 +418,38 @@ def test_clean_text_is_linear_on_pathological_input(unit):
     # 4x the input: ~4x the time when linear, ~16x when quadratic (which took seconds here).
     ratio = cpu(64_000) / max(cpu(16_000), 1e-4)
     assert ratio < 9, ratio
+
+
+# --- the plain-URL shortcut ---------------------------------------------------
+# safe_link and the link resolution skip urllib for "plain" links; these
+# properties are what makes that skip correct.
+
+from tui.parse import _PLAIN_URL, is_plain_url  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(url=st.from_regex(_PLAIN_URL, fullmatch=True), base=st.sampled_from(
+    ["", "http://feed.example/rss", "https://feed.example/a/b?x=1", "ftp://old.example/", "HTTP://Upper.example/"]
+))
+def test_plain_urls_resolve_to_themselves(url, base):
+    from urllib.parse import urljoin, urlsplit
+
+    import feedparser.urls
+
+    if not is_plain_url(url):  # only the length cap can refuse a regex match
+        assert len(url) > 2048
+        return
+    assert urljoin(base, url) == url
+    assert feedparser.urls._urljoin(base, url) == url
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.hostname
+    assert parts.port is None and parts.username is None and parts.password is None
+    assert url.split() == [url]
+
+
+@pytest.mark.parametrize("url", [
+    "http://a/b?", "http://a/b#frag", "HTTP://a/", "http://Host/", "http://a:80/", "http://u@a/",
+    "http://a/b c", "http://-a/", "http://a..b/", "javascript://a/", "http://a/\u202e",
+])
+def test_unusual_urls_take_the_full_path(url):
+    assert not is_plain_url(url)

@@ -31,7 +31,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from tui.parse import FEED_TITLE_MAX, ParsedFeed, _ttl_seconds, clean_text, make_item, struct_to_utc
+from tui.parse import FEED_TITLE_MAX, ParsedFeed, _ttl_seconds, clean_text, is_plain_url, make_item, struct_to_utc
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 RSS1_NS = "http://purl.org/rss/1.0/"
@@ -170,7 +170,7 @@ def _text(value: str | None) -> str:
 
 
 def _resolved(value: str, base: str) -> str:
-    if not value:
+    if not value or is_plain_url(value):
         return value
     if not base:  # urljoin("", x) is x: only feedparser's "scheme:///" repair applies
         match = _URI_FIXER.match(value) if "://" in value else None
@@ -357,7 +357,8 @@ def _entry_values(el: ET.Element, base: str, about: str | None, atom: bool) -> d
                 rel = attrs.get("rel", "alternate")
                 media = attrs.get("type", "application/atom+xml" if rel == "self" else "text/html")
                 if rel == "alternate" and fp["map_type"](media) in ("text/html", "application/xhtml+xml"):
-                    values["link"] = fp["urljoin"](base, attrs["href"])  # even href="": it becomes the base
+                    href = attrs["href"]
+                    values["link"] = href if is_plain_url(href) else fp["urljoin"](base, href)  # even href="": it becomes the base
             else:
                 link = _resolved(_text(_leaf_text(child)), base)
                 if "&" in link:

@@ -212,6 +212,18 @@ def _warm_worker(topic: TopicSpec | None) -> None:
     _classifier_for(topic)
 
 
+def _warm_network() -> None:
+    """What the first HTTP client needs, loaded in a thread: the httpx import and
+    the shared TLS context (certificate store)."""
+    from tui import fetch
+
+    try:
+        fetch.import_httpx()
+        fetch.shared_ssl_context()
+    except Exception:  # noqa: BLE001 - a bad CA bundle is each feed's error, reported when it is fetched
+        log.debug("preparing the HTTP client failed", exc_info=True)
+
+
 def _parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -224,10 +236,12 @@ def make_parse_pool(kind: str) -> Executor:
 
         # forkserver, not fork: we have live threads (store writer, httpx), and
         # forking those is how deadlocks happen. The server preloads the parser
-        # and the classifier's code once, so each worker starts as a cheap fork
-        # of a warm process.
+        # and the classifier's code and builds the default rules once
+        # (tui.worker_warmup), so each worker starts as a cheap fork of a warm process.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tui.parse", "tui.fastparse", "feedparser", "tui.classify", "tui.poller"])
+        context.set_forkserver_preload(
+            ["tui.parse", "tui.fastparse", "feedparser", "tui.classify", "tui.poller", "tui.worker_warmup"]
+        )
         return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talkwatch-parse")
 
@@ -290,6 +304,7 @@ class Poller:
         # ONE writer thread: every store call of the poller goes through it, so
         # SQLite never blocks the event loop and writes never interleave.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talkwatch-store")
+        self._network_ready = False
         self._parse_pool: Executor | None = None  # made on the first changed body
         self._parse_pool_starting: asyncio.Future | None = None
         self._cycle_lock: asyncio.Lock | None = None
@@ -388,6 +403,11 @@ class Poller:
             # classifiers) now, while the first fetches are in flight. Cycles of
             # known feeds, mostly 304s, start them only when a body arrives.
             self._begin_parse_pool()
+        if due and not self._network_ready:
+            # The first client imports httpx and loads the CA bundle: ~0.2 s of
+            # CPU that would otherwise stall the event loop (and a dashboard on it).
+            await asyncio.to_thread(_warm_network)
+            self._network_ready = True
         settings = self._config.settings
         limit = asyncio.Semaphore(max(1, settings.concurrency))
         per_host: dict[str, asyncio.Semaphore] = {}
