@@ -22,6 +22,8 @@ DOMAIN_MODULES = [
     "tui.alerts",
     "tui.fastparse",
     "tui.cli",
+    "tui.parse_worker",
+    "tui.worker_warmup",
 ]
 
 
@@ -54,3 +56,11 @@ def test_cli_start_up_stays_light():
     loaded = _loaded_after_import(["tui.cli"])
     heavy = {"httpx", "feedparser", "sqlite_utils", "textual", "rich"}
     assert heavy.isdisjoint(loaded), sorted(heavy & loaded)
+
+
+def test_parse_workers_start_light():
+    # The parse pool's fork server imports these before any worker can start:
+    # no event loop, HTTP client, store or config machinery (~0.1 s each).
+    loaded = _loaded_after_import(["tui.parse_worker", "tui.worker_warmup"])
+    needless = {"asyncio", "httpx", "sqlite3", "sqlite_utils", "tui.config", "tui.poller", "tui.fetch", "tui.store"}
+    assert needless.isdisjoint(loaded), sorted(needless & loaded)

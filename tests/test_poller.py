@@ -68,10 +68,10 @@ def make_config(*feeds: tuple[str, str], topic: TopicSpec | None = None, **setti
 def classifier_or_fallback(monkeypatch):
     """The real classifier when its rules are in place; a keyword stand-in while they are written."""
     import tui.classify
-    import tui.poller
+    import tui.parse_worker
     from tui.models import Verdict
 
-    tui.poller._classifiers.clear()
+    tui.parse_worker._classifiers.clear()
     try:
         tui.classify.Classifier(None).classify("Hostage talks resume in Doha")
     except Exception:
@@ -86,7 +86,7 @@ def classifier_or_fallback(monkeypatch):
 
         monkeypatch.setattr(tui.classify, "Classifier", FallbackClassifier)
     yield
-    tui.poller._classifiers.clear()
+    tui.parse_worker._classifiers.clear()
 
 
 @pytest.fixture
@@ -647,7 +647,7 @@ def test_items_and_verdicts_cross_the_process_boundary_intact():
     import pickle
 
     from tui.models import Item, Verdict
-    from tui.poller import _reduce_item, _reduce_verdict
+    from tui.parse_worker import _reduce_item, _reduce_verdict
 
     item = Item(feed="f", key="k", title="t", summary="s", link="https://x.example/", published=T0, author="a")
     verdict = Verdict(relevant=True, score=2.5, signal="deal", matched=("m",), actors=("Qatar",), places=("Doha",))
@@ -677,3 +677,16 @@ async def test_a_long_cycle_saves_feed_states_as_it_goes(feed_server, make_polle
     assert events.index(("saved", ("quick",))) < events.index(("result", "hang"))
     assert events[-1] == ("saved", ("hang",))  # the rest at the end
     assert store.feed_state("hang").last_error == "timed out after 1 s"
+
+
+def test_an_empty_topic_shares_the_default_rules_built_ahead():
+    # The fork server builds the default classifier once (tui.worker_warmup);
+    # a config without [topic] carries TopicSpec(), which must reuse it.
+    import tui.parse_worker
+    from tui.config import TopicSpec
+
+    default = tui.parse_worker.classifier_for(None)
+    assert tui.parse_worker.classifier_for(TopicSpec()) is default
+    tuned = tui.parse_worker.classifier_for(TopicSpec(exclude=("football",)))
+    assert tuned is not default
+    assert tuned.classify("Hostage talks resume in Doha despite football row").relevant is False

@@ -20,22 +20,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import hashlib
 import logging
-import operator
 import os
 import random
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tui.fetch import FetchResult, fetch, make_client
-from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, Item, PollSummary, Verdict, utc_now
+from tui.parse_worker import Digest, DigestJob, init_worker, warm_worker
+from tui.models import Clock, FeedOutcome, FeedPollResult, FeedState, PollSummary, utc_now
 
 if TYPE_CHECKING:
     from tui.config import Config, FeedSpec, TopicSpec
@@ -84,134 +81,6 @@ def host_of(url: str) -> str:
         return ""
 
 
-# --- parse and classify in a worker ---------------------------------------------
-#
-# Workers hash, parse and classify: the CPU-heavy, GIL-bound part. Each worker
-# process builds the classifier once per topic and keeps it; the topic travels
-# with every job, so a reconfigured topic reaches workers that are already
-# running. The writer thread then only stores.
-
-
-@dataclass(frozen=True, slots=True)
-class _Digest:
-    """What a worker made of a 200 body."""
-
-    body_hash: str
-    unchanged: bool
-    pairs: tuple[tuple[Item, Verdict], ...] = ()
-    warning: str | None = None
-    ttl_seconds: float | None = None
-    error: str | None = None
-
-
-def digest_body(
-    body: bytes,
-    old_hash: str | None,
-    *,
-    feed: str,
-    url: str,
-    content_type: str | None,
-    now: datetime,
-    topic: TopicSpec | None = None,
-) -> _Digest:
-    """Hash, and unless the body is unchanged, parse and classify. Top-level so it pickles."""
-    body_hash = hashlib.sha256(body).hexdigest()
-    if body_hash == old_hash:
-        return _Digest(body_hash=body_hash, unchanged=True)
-    from tui.parse import FeedParseError, parse_feed
-
-    try:
-        parsed = parse_feed(body, feed=feed, url=url, content_type=content_type, now=now)
-    except FeedParseError as exc:
-        return _Digest(body_hash=body_hash, unchanged=False, error=str(exc))
-    classify = _classifier_for(topic).classify
-    return _Digest(
-        body_hash=body_hash,
-        unchanged=False,
-        pairs=tuple((item, classify(item.title, item.summary)) for item in parsed.items),
-        warning=parsed.warning,
-        ttl_seconds=parsed.ttl_seconds,
-    )
-
-
-# topic -> Classifier, per process (each worker process has its own).
-_classifiers: dict = {}
-_classifiers_lock = threading.Lock()
-
-
-def _classifier_for(topic: TopicSpec | None):
-    classifier = _classifiers.get(topic)
-    if classifier is None:
-        with _classifiers_lock:  # parse threads share this dict
-            classifier = _classifiers.get(topic)
-            if classifier is None:
-                from tui.classify import Classifier
-
-                _classifiers.clear()  # a topic change replaces the old classifier
-                classifier = _classifiers[topic] = Classifier(topic)
-    return classifier
-
-
-def _init_worker() -> None:
-    """Process-pool worker start. Ctrl-C is for the parent, which shuts us down
-    cleanly (otherwise every worker prints a KeyboardInterrupt traceback)."""
-    import signal
-    from multiprocessing.reduction import ForkingPickler
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import tui.parse  # noqa: F401  (preloaded by the fork server: free)
-
-    # Results go back pickled, and the parent unpickles them while it holds the
-    # GIL its event loop needs. A frozen dataclass unpickles field by field
-    # through object.__setattr__; these rebuild Items and Verdicts in half the time.
-    ForkingPickler.register(Item, _reduce_item)
-    ForkingPickler.register(Verdict, _reduce_verdict)
-
-
-def _slots_maker(cls):
-    """(a fast cls(*fields) for a frozen slotted dataclass, the field getter)."""
-    names = [f.name for f in dataclasses.fields(cls)]
-    getter = operator.attrgetter(*names)
-    slots = [cls.__dict__.get(name) for name in names]
-    if not all(type(slot).__name__ == "member_descriptor" for slot in slots):
-        return cls, getter  # not slotted after all: the ordinary constructor
-    setters = tuple(slot.__set__ for slot in slots)
-    new = object.__new__
-
-    def make(*values):
-        obj = new(cls)
-        for setter, value in zip(setters, values):
-            setter(obj, value)
-        return obj
-
-    return make, getter
-
-
-_make_item, _item_fields = _slots_maker(Item)
-_make_verdict, _verdict_fields = _slots_maker(Verdict)
-
-
-def _item_from_fields(*values) -> Item:
-    return _make_item(*values)
-
-
-def _verdict_from_fields(*values) -> Verdict:
-    return _make_verdict(*values)
-
-
-def _reduce_item(item: Item):
-    return _item_from_fields, _item_fields(item)
-
-
-def _reduce_verdict(verdict: Verdict):
-    return _verdict_from_fields, _verdict_fields(verdict)
-
-
-def _warm_worker(topic: TopicSpec | None) -> None:
-    """Build the classifier before the first body arrives (about 0.3 s of rules)."""
-    _classifier_for(topic)
-
-
 def _warm_network() -> None:
     """What the first HTTP client needs, loaded in a thread: the httpx import and
     the shared TLS context (certificate store)."""
@@ -240,9 +109,9 @@ def make_parse_pool(kind: str) -> Executor:
         # (tui.worker_warmup), so each worker starts as a cheap fork of a warm process.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
-            ["tui.parse", "tui.fastparse", "feedparser", "tui.classify", "tui.poller", "tui.worker_warmup"]
+            ["tui.parse", "tui.fastparse", "feedparser", "tui.classify", "tui.parse_worker", "tui.worker_warmup"]
         )
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talkwatch-parse")
 
 
@@ -253,7 +122,7 @@ def _start_parse_pool(kind: str, topic: TopicSpec | None) -> Executor:
         pool = make_parse_pool(kind)
         if kind == "process":
             # One job per worker at once, so every worker process is started here.
-            for job in [pool.submit(_warm_worker, topic) for _ in range(_parse_workers())]:
+            for job in [pool.submit(warm_worker, topic) for _ in range(_parse_workers())]:
                 try:
                     job.result()
                 except BrokenExecutor:
@@ -261,12 +130,12 @@ def _start_parse_pool(kind: str, topic: TopicSpec | None) -> Executor:
                 except Exception:  # noqa: BLE001 - the feeds' own jobs will report it, one by one
                     log.warning("building the classifier failed in a parse worker", exc_info=True)
         else:
-            pool.submit(_warm_worker, topic)  # threads share one classifier
+            pool.submit(warm_worker, topic)  # threads share one classifier
         return pool
     except (OSError, ImportError, RuntimeError, BrokenExecutor) as exc:  # no /dev/shm, unguarded __main__...
         log.warning("cannot start parse processes (%s); parsing in threads", exc)
         pool = make_parse_pool("thread")
-        pool.submit(_warm_worker, topic)
+        pool.submit(warm_worker, topic)
         return pool
 
 
@@ -592,8 +461,8 @@ class Poller:
         )
         return FeedPollResult(feed=spec.name, outcome=FeedOutcome.ERROR, error=error), new_state
 
-    async def _digest(self, spec: FeedSpec, state: FeedState, fetched: FetchResult, now: datetime) -> _Digest:
-        job = _DigestJob(
+    async def _digest(self, spec: FeedSpec, state: FeedState, fetched: FetchResult, now: datetime) -> Digest:
+        job = DigestJob(
             body=fetched.body or b"",
             old_hash=state.body_hash,
             feed=spec.name,
@@ -651,25 +520,6 @@ class Poller:
                 current = self._host_blocked.get(host)
                 if current is None or state.next_check_at > current:
                     self._host_blocked[host] = state.next_check_at
-
-
-@dataclass(frozen=True, slots=True)
-class _DigestJob:
-    """A picklable call of digest_body (a process pool cannot take a lambda)."""
-
-    body: bytes
-    old_hash: str | None
-    feed: str
-    url: str
-    content_type: str | None
-    now: datetime
-    topic: TopicSpec | None
-
-    def __call__(self) -> _Digest:
-        return digest_body(
-            self.body, self.old_hash, feed=self.feed, url=self.url, content_type=self.content_type, now=self.now,
-            topic=self.topic,
-        )
 
 
 class _StateSaver:
