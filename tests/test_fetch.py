@@ -14,15 +14,18 @@ except ImportError:  # tests/ is on sys.path itself when it is not a package
     from feedserver import feed_server, gzip_bomb  # noqa: F401
 
 from tui.config import Settings
-from tui.fetch import ACCEPT, fetch, make_client, parse_max_age, parse_retry_after
+from tui.fetch import ACCEPT, FeedClient, fetch, make_client, make_httpx_client, parse_max_age, parse_retry_after
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+SETTINGS = Settings(user_agent="talkwatch-test/1 (+https://example.invalid)")
 
 
-@pytest.fixture
-async def client():
-    c = make_client(Settings(user_agent="talkwatch-test/1 (+https://example.invalid)"))
+# Every test runs on both paths: the lean HTTP/1.1 client (the default) and httpx
+# (used with proxies, test transports and URLs the lean client leaves alone).
+@pytest.fixture(params=["lean", "httpx"])
+async def client(request):
+    c = make_client(SETTINGS) if request.param == "lean" else make_httpx_client(SETTINGS)
     try:
         yield c
     finally:
@@ -58,7 +61,8 @@ async def test_polite_headers_and_no_cookies(client, feed_server):
     assert first.header("accept") == ACCEPT
     assert first.header("accept-encoding") == "gzip"
     assert second.header("cookie") is None
-    assert len(client.cookies.jar) == 0
+    if not isinstance(client, FeedClient):  # the lean client has no cookie store at all
+        assert len(client.cookies.jar) == 0
 
 
 async def test_gzip_body_is_decoded(client, feed_server):

@@ -81,14 +81,17 @@ def host_of(url: str) -> str:
         return ""
 
 
-def _warm_network() -> None:
-    """What the first HTTP client needs, loaded in a thread: the httpx import and
-    the shared TLS context (certificate store)."""
-    from tui import fetch
+def _warm_network(urls=()) -> None:
+    """What the first HTTP client needs, loaded in a thread: the lean client (h11),
+    httpx only if a proxy makes the clients httpx ones, and the shared TLS context
+    (the certificate store: ~0.15 s of CPU) only if some feed is https."""
+    from tui import fetch, http1  # noqa: F401  (the import is the point)
 
     try:
-        fetch.import_httpx()
-        fetch.shared_ssl_context()
+        if fetch.proxies_in_environment():
+            fetch.import_httpx()
+        if any(url[:6].lower() == "https:" for url in urls):
+            fetch.shared_ssl_context()
     except Exception:  # noqa: BLE001 - a bad CA bundle is each feed's error, reported when it is fetched
         log.debug("preparing the HTTP client failed", exc_info=True)
 
@@ -275,7 +278,7 @@ class Poller:
         if due and not self._network_ready:
             # The first client imports httpx and loads the CA bundle: ~0.2 s of
             # CPU that would otherwise stall the event loop (and a dashboard on it).
-            await asyncio.to_thread(_warm_network)
+            await asyncio.to_thread(_warm_network, [state.url for _, state in due])
             self._network_ready = True
         settings = self._config.settings
         limit = asyncio.Semaphore(max(1, settings.concurrency))
