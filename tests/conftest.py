@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import tempfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,6 +23,16 @@ from tui.models import Item, Verdict
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 _counter = itertools.count(1)
+
+
+def pytest_configure(config):
+    # The classifier caches its compiled rules (tui.classify.rules_cache_dir): the
+    # tests, and the talkwatch processes they start, share a private cache instead
+    # of writing into the user's ~/.cache.
+    if "TALKWATCH_CACHE_DIR" not in os.environ:
+        path = tempfile.mkdtemp(prefix="talkwatch-test-cache-")
+        os.environ["TALKWATCH_CACHE_DIR"] = path
+        config.add_cleanup(lambda: shutil.rmtree(path, ignore_errors=True))
 
 
 def make_item(**overrides) -> Item:

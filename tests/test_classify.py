@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tui.classify import (
+    _SUMMARY_STARTS,
     CONTEXT,
     SIGNAL,
+    SUMMARY_MARK,
     Classifier,
     PhraseIndex,
+    Rules,
     _load_rules_data,
     classify,
     expand,
@@ -325,6 +328,31 @@ def test_shared_phrase_index_matches_brute_force(patterns, tokens):
     assert index.scan(tokens) == naive_scan(phrases, tokens)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(PATTERN, st.sampled_from([CONTEXT, SIGNAL])), min_size=1, max_size=6),
+       st.lists(WORDS, min_size=1, max_size=12))
+def test_classifier_walk_finds_what_the_index_scan_finds(patterns, words):
+    # Classifier.classify runs its own copy of the scan with the matches folded in: with
+    # rules whose every context phrase leaves its own note, and a signal cue of one tier
+    # (so the first one leads), the verdict shows exactly what PhraseIndex.scan reports.
+    index = PhraseIndex()
+    index.add([[[SUMMARY_MARK]]], CONTEXT, _SUMMARY_STARTS)
+    for number, (slots, layer) in enumerate(patterns):
+        value = (0.0, 0.0, 0.0, None, {f"phrase {number}": None}) if layer == CONTEXT else ("deal", 2, 0.0, 0.0)
+        index.add(slots, layer, value)
+    rules = Rules(threshold=-1.0, hostage_talks_bonus=0.0, signal_topic_cap=0.0, anchor_extra=0.0,
+                  anchor_cap=0.0, summary_negative_factor=0.5, weak_topic=0.0, index=index)
+    verdict = Classifier(rules=rules).classify(" ".join(words))
+    tokens = words + [SUMMARY_MARK]
+    context, cues = index.scan(tokens)
+    expected = [line for value in context if value is not _SUMMARY_STARTS for line in value[4]]
+    if cues:
+        start, end, _ = cues[0]
+        expected.append(f"signal deal: '{' '.join(tokens[start:end])}'")
+    assert verdict.matched == tuple(dict.fromkeys(expected))
+    assert verdict.signal == ("deal" if cues else "none")
+
+
 def test_pattern_tails_are_shared_not_copied():
     index = PhraseIndex()
     index.add(pattern_slots("(w1|w2|w3|w4|w5) (x1|x2|x3|x4|x5) (y1|y2|y3|y4|y5)"), SIGNAL, "v")
@@ -464,6 +492,57 @@ def test_deterministic():
     first = classify(title, summary)
     assert all(classify(title, summary) == first for _ in range(5))
     assert Classifier().classify(title, summary) == first
+
+
+# ----------------------------------------------------------------------------- fast paths
+
+
+HEADLINE_WORDS = st.sampled_from(
+    ["Hamas", "frees", "hostages", "cease", "fire", "hand", "over", "counter", "offer", "Israel's",
+     "talks", "Gaza", "deal", "Qatar", "ceasefire", "stall", "the", "\u2019s", "Doha", "7", "October"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(HEADLINE_WORDS, min_size=1, max_size=8), st.lists(HEADLINE_WORDS, max_size=8))
+@example(["Gaza", "talks", "on", "a", "cease"], ["fire", "stall"])
+@example(["Hamas", "to", "hand"], ["over", "hostages"])
+def test_a_summary_repeating_the_headline_is_scanned_as_when_compared_token_by_token(head, rest):
+    # A summary that starts with the headline's exact text skips re-tokenising it; one that
+    # starts with a space, or has a tab after it, goes the long way (tokens compared). Same
+    # tokens, so the same verdict, even where a split compound meets the cut ("cease" + "fire").
+    title = " ".join(head)
+    tail = " ".join(rest)
+    fast = classify(title, f"{title} {tail}")
+    assert fast == classify(title, f" {title} {tail}") == classify(title, f"{title}\t{tail}")
+
+
+def test_repeated_headline_is_scanned_once():
+    title = "Hamas frees three hostages in Gaza"
+    once = classify(title, title)
+    assert once == classify(title, "")
+    assert classify(title, f"{title} - Reuters") == classify(title, "Reuters")
+
+
+def test_verdicts_are_real_frozen_verdicts():
+    import pickle
+    from dataclasses import FrozenInstanceError, replace
+
+    verdict = classify("Hamas frees three hostages in Gaza", "Qatar and Egypt mediated.")
+    assert type(verdict) is Verdict
+    assert verdict == Verdict(verdict.relevant, verdict.score, verdict.signal, verdict.matched,
+                              verdict.actors, verdict.places)
+    assert pickle.loads(pickle.dumps(verdict)) == verdict
+    assert replace(verdict, score=0.0).score == 0.0
+    with pytest.raises(FrozenInstanceError):
+        verdict.score = 1.0  # type: ignore[misc]
+
+
+def test_score_is_rounded_to_three_places_whatever_was_seen_before():
+    cases = load_cases()
+    first = [classify(c["title"], c["summary"]).score for c in cases[:200]]
+    assert all(score == round(score, 3) for score in first)
+    assert [classify(c["title"], c["summary"]).score for c in cases[:200]] == first
 
 
 # ----------------------------------------------------------------------------- JSONL runner

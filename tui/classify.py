@@ -43,12 +43,14 @@ The classifier is pure and deterministic, and never raises on a string.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
-import tomllib
+import sys
 import unicodedata
 from dataclasses import dataclass, fields
-from importlib import resources
 from itertools import product
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from tui.models import Verdict
@@ -87,40 +89,47 @@ _COMPOUND_FORM = {
 def strip_publisher(title: str) -> str:
     """Drop a trailing " - Publisher" (also " | ", en or em dash) when what remains still
     looks like a headline and the tail like a name ("Reuters", "Al-Monitor", "ynet.com")."""
-    cut = max(title.rfind(" - "), title.rfind(" | "), title.rfind(" \u2013 "), title.rfind(" \u2014 "))
+    cut = title.rfind(" - ")
+    if " | " in title or " \u2013 " in title or " \u2014 " in title:  # rare: " - " is the norm
+        cut = max(cut, title.rfind(" | "), title.rfind(" \u2013 "), title.rfind(" \u2014 "))
     if cut <= 0:
         return title
-    head, tail = title[:cut].rstrip(), title[cut + 3 :].strip()
-    looks_like_name = bool(tail) and (not tail[0].islower() or "." in tail)
-    # split(None, k) stops after k cuts: enough to count "at most 6" and "at least 3" words.
-    if looks_like_name and len(tail) <= 60 and len(tail.split(None, 6)) <= 6 and len(head.split(None, 2)) >= 3:
-        return head
-    return title
+    # The cheap tests first; split(None, k) stops after k cuts: enough to count "at most 6"
+    # and "at least 3" words.
+    tail = title[cut + 3 :].strip()
+    if not tail or len(tail) > 60 or (tail[0].islower() and "." not in tail) or len(tail.split(None, 6)) > 6:
+        return title
+    head = title[:cut].rstrip()
+    return head if len(head.split(None, 2)) >= 3 else title
 
 
-# ASCII fast path on bytes: every byte that is not a letter or digit becomes a space
-# (in C, via bytes.translate), apostrophes vanish ("don't" -> "dont").
+# ASCII fast path on bytes: one bytes.translate (in C) lowercases, turns every byte that
+# is not a letter or digit into a space and drops apostrophes ("Don't" -> "dont").
 # Two control characters survive as tokens of their own: the classifier joins kicker,
 # headline and summary with them so one pass tokenises and scans all three.
 KICKER_MARK, SUMMARY_MARK = "\x02", "\x01"
 _ASCII_SEPARATORS = bytes(c for c in range(256) if not (c < 128 and chr(c).isalnum()) and c not in (1, 2))
-_ASCII_TABLE = bytes.maketrans(_ASCII_SEPARATORS, b" " * len(_ASCII_SEPARATORS))
-_POSSESSIVE_BYTES = re.compile(rb"'s\b")
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_TABLE = bytes.maketrans(_ASCII_SEPARATORS + _ASCII_UPPER, b" " * len(_ASCII_SEPARATORS) + _ASCII_UPPER.lower())
+# Applied before lowercasing. Its literal first byte lets the regex engine skip ahead fast
+# (a class such as ['`] instead makes it three times slower).
+_POSSESSIVE_BYTES = re.compile(rb"'[sS]\b")
 _COMPOUND_HEADS = frozenset(("cease", "counter", "hand"))
 
 
 def tokenise(text: str) -> list[str]:
     """Lowercase words: the form every rule phrase is matched in."""
     if text.isascii():  # the common case, on a fast path
-        raw = text.encode("ascii").lower()
-        if b"`" in raw:
-            raw = raw.replace(b"`", b"'")
-        if b"'s" in raw:  # the regex only where a possessive can be
+        raw = text.encode("ascii")
+        # The regex only where a possessive can be. (The tests look at the str: "in" on
+        # bytes costs ten times as much, its argument going through the buffer protocol.)
+        if "'" in text or "`" in text:
+            if "`" in text:
+                raw = raw.replace(b"`", b"'")
             raw = _POSSESSIVE_BYTES.sub(b"", raw)
         tokens = raw.translate(_ASCII_TABLE, b"'").decode("ascii").split()
-        # A substring test in C first: most texts have none of the split compounds.
-        if b"cease" not in raw and b"counter" not in raw and b"hand" not in raw:
-            return tokens
+        # The set test below hashes every token once in C; the scan's lookups reuse the
+        # hashes (a str keeps its hash), so it is cheaper than substring tests first.
     else:
         text = text.translate(_PUNCT).lower()
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -187,8 +196,36 @@ def expand(pattern: str, variables: dict[str, str] | None = None) -> list[str]:
 # is tried first and there is no backtracking, so keep wildcards after specific words.
 WILDCARD = "wildcard0"
 CONTEXT, SIGNAL = 0, 1  # the two layers of a PhraseIndex
-# Reported by a scan at the summary mark, so context hits need no positions.
-_SUMMARY_STARTS: Any = ("summary starts",)
+
+
+class _SummaryStarts:
+    """The context value of the summary mark, reported by a scan there, so context hits
+    need no positions. Compared by identity: a cached index unpickles to this very
+    object (it is pickled by name)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_SUMMARY_STARTS"
+
+    def __repr__(self) -> str:
+        return "<summary starts>"
+
+
+_SUMMARY_STARTS: Any = _SummaryStarts()
+
+
+class _AllShared:
+    """PhraseIndex._shared once unpickled, when node ids are new: every node counts as
+    shared, so an add() copies each node it changes (wasteful but safe; rare)."""
+
+    __slots__ = ()
+
+    def __contains__(self, node_id: object) -> bool:
+        return True
+
+    def update(self, node_ids: Iterable[int]) -> None:
+        pass
 
 
 class PhraseIndex:
@@ -198,8 +235,9 @@ class PhraseIndex:
     phrase costs one dict lookup, each further word of a phrase one more. Far cheaper
     to build than one regex of tens of thousands of alternatives, and fast to scan. One
     index holds two independent layers (context and signal) so a text is walked once;
-    each layer keeps its own leftmost-longest, non-overlapping matches. A node is [context value, signal value, children, the
-    "~" child or None] (the last saves a second lookup when a word does not go on)."""
+    each layer keeps its own leftmost-longest, non-overlapping matches. A node is [context
+    value, signal value, children, the "~" child or None] (the last saves a second lookup
+    when a word does not go on). It pickles (see the rules cache)."""
 
     __slots__ = ("_root", "_shared")
 
@@ -211,7 +249,19 @@ class PhraseIndex:
         # small and fast. Shared nodes are copied before a later phrase changes them
         # (copy on write), so a phrase never leaks into another one's paths. Holds ids;
         # a stale id only causes a harmless extra copy.
-        self._shared: set[int] = set()
+        self._shared: set[int] | _AllShared = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"root": self._root}  # pickle keeps the DAG's sharing; ids do not survive
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._root = state["root"]
+        self._shared = _AllShared()
+
+    @property
+    def first_words(self) -> dict[str, list[Any]]:
+        """The top of the index: first word -> node (for a scan written out elsewhere)."""
+        return self._root
 
     def add(self, slots: list[list[list[str]]], layer: int, value: Any) -> None:
         """Put value on every phrase the slots spell (see pattern_slots); where a phrase
@@ -300,56 +350,50 @@ class PhraseIndex:
         ctx_next = sig_next = 0
         n = len(tokens)
         get = self._root.get
+        # Classifier.classify walks the same way (see there), folding matches in as it goes.
         for i, word in enumerate(tokens):
             node = get(word)
             if node is None:
                 continue
             ctx, sig, kids, wild = node
-            if not kids:  # a one-word phrase and nothing longer: the common case
-                if ctx is not None and i >= ctx_next:
-                    ctx_out.append(ctx)
-                    ctx_next = i + 1
-                if sig is not None and i >= sig_next:
-                    sig_out.append((i, i + 1, sig))
-                    sig_next = i + 1
-                continue
-            j = i + 1
-            # Most words that start a longer phrase ("the", "on", "in") are not followed
-            # by one: settle that with one lookup before setting up the walk.
-            node = (kids.get(tokens[j]) or wild) if j < n else None
-            if node is None:
-                if ctx is not None and i >= ctx_next:
-                    ctx_out.append(ctx)
-                    ctx_next = j
-                if sig is not None and i >= sig_next:
-                    sig_out.append((i, j, sig))
-                    sig_next = j
-                continue
-            if i < ctx_next and i < sig_next:
-                continue
-            ctx_end = j if ctx is not None else 0
-            sig_end = j if sig is not None else 0
-            while True:
-                j += 1
-                c, g, kids, wild = node
-                if c is not None:
-                    ctx, ctx_end = c, j
-                if g is not None:
-                    sig, sig_end = g, j
-                if not kids or j >= n:
-                    break
-                node = kids.get(tokens[j])
-                if node is None:
-                    node = wild
-                    if node is None:
-                        break
-            if ctx_end and i >= ctx_next:
+            ctx_end = sig_end = end = i + 1
+            if kids and end < n:
+                # Most words that start a longer phrase ("the", "on", "in") are not followed
+                # by one: settle that with one lookup before setting up the walk.
+                node = kids.get(tokens[end]) or wild
+                if node is not None:
+                    if i < ctx_next and i < sig_next:
+                        continue
+                    ctx, ctx_end, sig, sig_end = longest_match(node, tokens, end, ctx, sig)
+            if ctx is not None and i >= ctx_next:
                 ctx_out.append(ctx)
                 ctx_next = ctx_end
-            if sig_end and i >= sig_next:
+            if sig is not None and i >= sig_next:
                 sig_out.append((i, sig_end, sig))
                 sig_next = sig_end
         return ctx_out, sig_out
+
+
+def longest_match(node: list[Any], tokens: list[str], j: int, ctx: Any, sig: Any) -> tuple[Any, int, Any, int]:
+    """Walk on from node (reached by tokens[j]) as far as the phrases go; returns the longest
+    match of each layer as (ctx, ctx end, sig, sig end), given those ending before j (a
+    value None: none). There is no backtracking: an exact word is tried before "~"."""
+    n = len(tokens)
+    ctx_end = sig_end = j
+    while True:
+        j += 1
+        c, g, kids, wild = node
+        if c is not None:
+            ctx, ctx_end = c, j
+        if g is not None:
+            sig, sig_end = g, j
+        if not kids or j >= n:
+            return ctx, ctx_end, sig, sig_end
+        node = kids.get(tokens[j])
+        if node is None:
+            node = wild
+            if node is None:
+                return ctx, ctx_end, sig, sig_end
 
 
 # Context effect kinds, as small ints for a fast dispatch in the hot loop.
@@ -392,8 +436,21 @@ class Rules:
 
 
 def _load_rules_data() -> dict[str, Any]:
-    text = resources.files("tui").joinpath("data/rules.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    import tomllib
+
+    return tomllib.loads(_rules_text().decode("utf-8"))
+
+
+def _rules_text() -> bytes:
+    """rules.toml as packaged. (Read through importlib.resources only where the package is
+    no plain directory, a zip: importing it costs more than reading the file.)"""
+    path = Path(__file__).with_name("data") / "rules.toml"
+    try:
+        return path.read_bytes()
+    except OSError:
+        from importlib import resources
+
+        return resources.files("tui").joinpath("data/rules.toml").read_bytes()
 
 
 def _note(rule: ContextRule, sub: str) -> str:
@@ -403,9 +460,11 @@ def _note(rule: ContextRule, sub: str) -> str:
 
 
 # What one context phrase contributes, folded at load time so the hot loop does a few
-# comparisons per match: (hostage, talks, negative, (anchors, actors, places) or None, notes).
+# comparisons per match: (hostage, talks, negative, (anchor groups, top anchor weight,
+# actors, places) or None, notes). Groups, names and notes are dicts (keys only) so the hot
+# loop merges them with one |=, which keeps first-seen order and drops repeats.
 ContextSummary = tuple[
-    float, float, float, tuple[tuple[tuple[str, float], ...], tuple[str, ...], tuple[str, ...]] | None, tuple[str, ...]
+    float, float, float, tuple[dict[str, None], float, dict[str, None], dict[str, None]] | None, dict[str, None]
 ]
 
 
@@ -435,8 +494,14 @@ def _summarise(effects: list[Effect]) -> ContextSummary:
             continue
         if line not in notes:
             notes.append(line)
-    extras = (tuple(anchors.items()), tuple(actors), tuple(places)) if anchors or actors or places else None
-    return (hostage, talks, negative, extras, tuple(notes))
+    # What a verdict takes from anchors is which groups fired and the strongest weight, so
+    # that is all a phrase carries: (groups, their top weight, actors, places).
+    anchor_groups = {group: None for group, weight in anchors.items() if weight > 0}
+    top_anchor = max((anchors[group] for group in anchor_groups), default=0.0)
+    extras = None
+    if anchor_groups or actors or places:
+        extras = (anchor_groups, top_anchor, dict.fromkeys(actors), dict.fromkeys(places))
+    return (hostage, talks, negative, extras, dict.fromkeys(notes))
 
 
 def build_rules(data: dict[str, Any]) -> Rules:
@@ -515,8 +580,126 @@ _RULES: Rules | None = None
 def default_rules() -> Rules:
     global _RULES
     if _RULES is None:
-        _RULES = build_rules(_load_rules_data())
+        _RULES = load_rules(rules_cache_dir())
     return _RULES
+
+
+# ----------------------------------------------------------------------------- rules cache
+#
+# Building the index from the TOML takes about 0.15 s of CPU here, paid by every process
+# that classifies (each poll worker, `talkwatch classify`); unpickling the built one
+# takes a fifth of that. The cache file's name is a hash of everything the build depends
+# on, so a changed rules.toml, classify.py, package or Python never meets a stale file.
+# Whatever goes wrong with the cache (missing, corrupt, unwritable dir), the rules are
+# built from the TOML as if there were none.
+
+ENV_CACHE_DIR = "TALKWATCH_CACHE_DIR"  # a directory; set but empty: no cache
+_CACHE_PREFIX = "classify-rules-"
+_CACHE_KEEP = 4  # cache files kept, newest first (another version may be in use too)
+
+
+def rules_cache_dir() -> Path | None:
+    """$TALKWATCH_CACHE_DIR if set (empty: None, no cache), else the user cache dir."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env is not None:
+        return Path(env) if env.strip() else None
+    try:
+        import platformdirs
+    except ImportError:  # pragma: no cover - a dependency, but the cache is optional
+        return None
+    return Path(platformdirs.user_cache_dir("talkwatch"))
+
+
+def rules_cache_key(rules_text: bytes) -> str | None:
+    """A hash of the rules, this module's code, the package and Python versions."""
+    import hashlib
+
+    from tui import __version__
+
+    try:
+        code = Path(__file__).read_bytes()
+    except OSError:  # no source to hash (a frozen app): a stale cache could not be told apart
+        return None
+    digest = hashlib.sha256()
+    for part in (rules_text, code, __version__.encode(), sys.version.encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()[:32]
+
+
+def load_rules(cache_dir: Path | None) -> Rules:
+    """The packaged rules: from the cache in cache_dir when it holds them, else built from
+    the TOML (and then written there for the next process). cache_dir None: no cache."""
+    rules_text = _rules_text()
+    key = rules_cache_key(rules_text) if cache_dir is not None else None
+    path = cache_dir / f"{_CACHE_PREFIX}{key}.pickle" if cache_dir is not None and key else None
+    if path is not None:
+        rules = _read_cached_rules(path)
+        if rules is not None:
+            return rules
+    import tomllib  # only here: a warm start never parses TOML
+
+    rules = build_rules(tomllib.loads(rules_text.decode("utf-8")))
+    if path is not None:
+        _write_cached_rules(path, rules)
+    return rules
+
+
+class _RulesUnpickler(pickle.Unpickler):
+    """Loads nothing but rules: a cache file naming any other class or function is refused
+    (unpickling can call whatever a file names)."""
+
+    _ALLOWED = frozenset({"Rules", "PhraseIndex", "_SUMMARY_STARTS"})
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of the rules")
+
+
+def _read_cached_rules(path: Path) -> Rules | None:
+    try:
+        with open(path, "rb") as f:
+            rules = _RulesUnpickler(f).load()
+    except Exception:  # noqa: BLE001 - missing, truncated, corrupt or foreign: rebuild
+        return None
+    if not isinstance(rules, Rules) or not isinstance(rules.index, PhraseIndex):
+        return None
+    return rules
+
+
+def _write_cached_rules(path: Path, rules: Rules) -> None:
+    """Atomically (a temporary file renamed into place: a reader never sees half a file,
+    and concurrent writers each put a whole one); silently gives up on any error."""
+    import tempfile
+
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{_CACHE_PREFIX}", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(rules, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        tmp = None
+        caches = sorted(path.parent.glob(f"{_CACHE_PREFIX}*.pickle"), key=_mtime, reverse=True)
+        for old in caches[_CACHE_KEEP:]:
+            if old != path:
+                old.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - read-only home, full disk, odd permissions: no cache
+        pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 # ----------------------------------------------------------------------------- classifier
@@ -532,28 +715,36 @@ def _verdict_maker() -> Any:
     """A fast Verdict(relevant, score, signal, matched, actors, places).
 
     A frozen dataclass's __init__ sets each field through object.__setattr__, about 2 us
-    a verdict here (a twentieth of the whole classification); writing the slots through
-    their descriptors makes the same object in half that. Falls back to the class itself
-    if Verdict ever changes shape."""
+    a verdict here (a twentieth of the whole classification). Instead a draft object with
+    the very same slots is filled by plain attribute stores, then becomes a Verdict in
+    place (__class__ assignment, allowed between identical layouts): a third of the time.
+    Falls back to the class itself if Verdict ever changes shape."""
     names = ("relevant", "score", "signal", "matched", "actors", "places")
-    slots = [Verdict.__dict__.get(name) for name in names]
-    if tuple(f.name for f in fields(Verdict)) != names or not all(
-        type(slot).__name__ == "member_descriptor" for slot in slots
-    ):
+    if tuple(f.name for f in fields(Verdict)) != names or tuple(getattr(Verdict, "__slots__", ())) != names:
         return Verdict
+
+    class VerdictDraft:
+        __slots__ = names
+
     new = object.__new__
-    set_relevant, set_score, set_signal, set_matched, set_actors, set_places = (slot.__set__ for slot in slots)
 
     def make(relevant: bool, score: float, signal: str, matched: tuple, actors: tuple, places: tuple) -> Verdict:
-        verdict = new(Verdict)
-        set_relevant(verdict, relevant)
-        set_score(verdict, score)
-        set_signal(verdict, signal)
-        set_matched(verdict, matched)
-        set_actors(verdict, actors)
-        set_places(verdict, places)
+        verdict = new(VerdictDraft)
+        verdict.relevant = relevant
+        verdict.score = score
+        verdict.signal = signal
+        verdict.matched = matched
+        verdict.actors = actors
+        verdict.places = places
+        verdict.__class__ = Verdict
         return verdict
 
+    try:
+        probe = make(True, 1.0, "deal", ("a",), ("b",), ("c",))
+    except TypeError:  # the layouts differ after all
+        return Verdict
+    if type(probe) is not Verdict or probe != Verdict(True, 1.0, "deal", ("a",), ("b",), ("c",)):
+        return Verdict
     return make
 
 
@@ -563,6 +754,19 @@ _KICKER_DEMOTION = 100_000  # a weak cue in a kicker ranks after every cue of th
 
 # The best signal cue so far: (tier, rank (position, a kicker's weak cue demoted), signal, start, end).
 Cue = tuple[int, int, str, int, int]
+
+
+def _joined_tokens(kicker: str, headline: str, summary: str) -> list[str]:
+    """tokenise() of kicker, headline and summary with KICKER_MARK and SUMMARY_MARK between."""
+    if kicker:
+        text = f"{kicker} {KICKER_MARK} {headline} {SUMMARY_MARK} {summary}"
+    else:
+        text = f"{headline} {SUMMARY_MARK} {summary}"
+    if text.isascii():
+        return tokenise(text)
+    # The slow path drops the marks: tokenise the parts one by one.
+    tokens = tokenise(kicker) + [KICKER_MARK] if kicker else []
+    return tokens + tokenise(headline) + [SUMMARY_MARK] + tokenise(summary)
 
 
 class Classifier:
@@ -585,12 +789,13 @@ class Classifier:
             self._user_index = PhraseIndex()
             for phrase, kind in self._user.items():
                 self._user_index.add_phrase(phrase, CONTEXT, (kind, phrase))
-
-    def classify(self, title: str, summary: str = "") -> Verdict:
-        try:
-            return self._classify(title, summary)
-        except Exception:  # pragma: no cover - a defect in the rules must not stop a poll
-            return Verdict(relevant=False, score=0.0, signal="none", matched=("classifier error",))
+        rules = self.rules
+        # Read in one step per item (attribute lookups add up at tens of thousands a second);
+        # fixed here, like the rules and the topic.
+        self._settings = (
+            rules.index.first_words.get, self._user_index, self.threshold, rules.summary_negative_factor,
+            rules.hostage_talks_bonus, rules.weak_topic, rules.signal_topic_cap, rules.anchor_extra, rules.anchor_cap,
+        )
 
     def _tokens(self, title: str, summary: str) -> tuple[list[str], int, int]:
         """Kicker, headline and summary as one token list with marks between them, so a
@@ -608,18 +813,20 @@ class Classifier:
             kicker, headline, summary = (
                 p.replace(KICKER_MARK, " ").replace(SUMMARY_MARK, " ") for p in (kicker, headline, summary)
             )
-        if kicker:
-            text = f"{kicker} {KICKER_MARK} {headline} {SUMMARY_MARK} {summary}"
-        else:
-            text = f"{headline} {SUMMARY_MARK} {summary}"
-        if text.isascii():
-            tokens = tokenise(text)
-        else:  # the slow path drops the marks: tokenise the parts one by one
-            tokens = tokenise(kicker) + [KICKER_MARK] if kicker else []
-            tokens += tokenise(headline) + [SUMMARY_MARK] + tokenise(summary)
+        # Google News repeats the headline as the summary ("Headline  Publisher"): it is scanned
+        # once. When the summary starts with the headline's very text and then a space, its
+        # first tokens are the headline's (no token spans a space), so the rest alone is
+        # tokenised, unless the headline ends in the first word of a split compound, which
+        # could join the rest's first ("... cease" + "fire ..."); else the tokens are compared.
+        cut = len(headline)
+        repeated = cut and summary.startswith(headline) and (len(summary) == cut or summary[cut] == " ")
+        tokens = _joined_tokens(kicker, headline, summary[cut:] if repeated else summary)
         kicker_end = tokens.index(KICKER_MARK) if kicker else 0
         title_end = tokens.index(SUMMARY_MARK)
-        # Google News repeats the headline as the summary: scan it once.
+        if repeated:
+            if tokens[title_end - 1] not in _COMPOUND_HEADS:
+                return tokens, kicker_end, title_end
+            tokens = _joined_tokens(kicker, headline, summary)  # the same title tokens
         head = title_end - kicker_end - (1 if kicker else 0)
         if (
             head
@@ -630,117 +837,162 @@ class Classifier:
             del tokens[title_end + 1 : title_end + 1 + head]
         return tokens, kicker_end, title_end
 
-    def _classify(self, title: str, summary: str) -> Verdict:
-        rules = self.rules
-        title = title if isinstance(title, str) else ("" if title is None else str(title))
-        summary = summary if isinstance(summary, str) else ("" if summary is None else str(summary))
-        tokens, kicker_end, title_end = self._tokens(title, summary)
+    def classify(self, title: str, summary: str = "") -> Verdict:
+        # One frame for the whole verdict: at tens of thousands of items a second, a call
+        # costs as much as a dozen lines of it.
+        try:
+            if not (isinstance(title, str) and isinstance(summary, str)):
+                title = title if isinstance(title, str) else ("" if title is None else str(title))
+                summary = summary if isinstance(summary, str) else ("" if summary is None else str(summary))
+            tokens, kicker_end, title_end = self._tokens(title, summary)
+            (get, user_index, threshold, summary_negative_factor, hostage_talks_bonus, weak_topic,
+             signal_topic_cap, anchor_extra, anchor_cap) = self._settings
 
-        notes: list[str] = []
-        hostage = talks = negative = 0.0
-        anchors: dict[str, float] = {}
-        actors: list[str] = []
-        places: list[str] = []
-        # The best signal cue of the title and of the summary.
-        best_title: Cue | None = None
-        best_summary: Cue | None = None
-        signal_topic = event_topic = 0.0
-        summary_negative_factor = rules.summary_negative_factor
-        ctx_hits, sig_hits = rules.index.scan(tokens)
-        in_title = True
-        for hit in ctx_hits:
-            if hit is _SUMMARY_STARTS:
-                in_title = False
-                continue
-            h, tk, neg, extras, lines = hit
-            if h > hostage:
-                hostage = h
-            if tk > talks:
-                talks = tk
-            if neg:
-                # The strongest negative counts, not their sum: a Ukraine story says
-                # "Russia", "Kyiv" and "Putin", and is no more off-topic for it.
-                if not in_title:
-                    neg *= summary_negative_factor
-                if neg > negative:
-                    negative = neg
-            if extras is not None:
-                anc, act, plc = extras
-                for group, weight in anc:
-                    if weight > anchors.get(group, 0.0):
-                        anchors[group] = weight
-                for name in act:
-                    if name not in actors:
-                        actors.append(name)
-                for name in plc:
-                    if name not in places:
-                        places.append(name)
-            if lines:
-                notes.extend(lines)
-        for pos, end, (signal, tier, topic_weight, event_weight) in sig_hits:
-            if not signal:  # a mask
-                continue
-            if topic_weight > signal_topic:
-                signal_topic = topic_weight
-            if event_weight > event_topic:
-                event_topic = event_weight
-            if pos < title_end:
-                # Higher tier wins; within a tier the earlier cue (what the headline leads with).
-                rank = pos + _KICKER_DEMOTION if pos < kicker_end and tier < 3 else pos
-                if best_title is None or tier > best_title[0] or (tier == best_title[0] and rank < best_title[1]):
-                    best_title = (tier, rank, signal, pos, end)
-            elif (best_summary is None or tier > best_summary[0]
-                  or (tier == best_summary[0] and pos < best_summary[1])):
-                best_summary = (tier, pos, signal, pos, end)
+            notes: dict[str, None] = {}  # ordered, without repeats
+            hostage = talks = negative = top_anchor = 0.0
+            anchors: dict[str, None] = {}  # the anchor groups that fired; top_anchor: their top weight
+            actors: dict[str, None] = {}
+            places: dict[str, None] = {}
+            # The best signal cue of the title and of the summary.
+            best_title: Cue | None = None
+            best_summary: Cue | None = None
+            signal_topic = event_topic = 0.0
+            # PhraseIndex.scan's walk, with each match folded in where it is found (no lists
+            # of matches to build and go through again).
+            ctx_next = sig_next = 0
+            n = len(tokens)
+            in_title = True
+            for i, word in enumerate(tokens):
+                node = get(word)
+                if node is None:
+                    continue
+                ctx, sig, kids, wild = node
+                ctx_end = sig_end = end = i + 1
+                if kids and end < n:
+                    node = kids.get(tokens[end]) or wild
+                    if node is not None:
+                        if i < ctx_next and i < sig_next:
+                            continue
+                        ctx, ctx_end, sig, sig_end = longest_match(node, tokens, end, ctx, sig)
+                if ctx is not None and i >= ctx_next:
+                    ctx_next = ctx_end
+                    if ctx is _SUMMARY_STARTS:
+                        in_title = False
+                    else:
+                        h, tk, neg, extras, lines = ctx
+                        if h > hostage:
+                            hostage = h
+                        if tk > talks:
+                            talks = tk
+                        if neg:
+                            # The strongest negative counts, not their sum: a Ukraine story says
+                            # "Russia", "Kyiv" and "Putin", and is no more off-topic for it.
+                            if not in_title:
+                                neg *= summary_negative_factor
+                            if neg > negative:
+                                negative = neg
+                        if extras is not None:
+                            groups, top, act, plc = extras
+                            if groups:  # |= rather than update(): an operator skips the keyword-argument parsing
+                                anchors |= groups
+                                if top > top_anchor:
+                                    top_anchor = top
+                            if act:
+                                actors |= act
+                            if plc:
+                                places |= plc
+                        if lines:
+                            notes |= lines
+                if sig is not None and i >= sig_next:
+                    sig_next = sig_end
+                    signal, tier, topic_weight, event_weight = sig
+                    if not signal:  # a mask
+                        continue
+                    if topic_weight > signal_topic:
+                        signal_topic = topic_weight
+                    if event_weight > event_topic:
+                        event_topic = event_weight
+                    if i < title_end:
+                        # Higher tier wins; within a tier the earlier cue (what the headline leads with).
+                        rank = i + _KICKER_DEMOTION if i < kicker_end and tier < 3 else i
+                        if (best_title is None or tier > best_title[0]
+                                or (tier == best_title[0] and rank < best_title[1])):
+                            best_title = (tier, rank, signal, i, sig_end)
+                    elif (best_summary is None or tier > best_summary[0]
+                          or (tier == best_summary[0] and i < best_summary[1])):
+                        best_summary = (tier, i, signal, i, sig_end)
 
-        include_score = 0.0
-        vetoed = False
-        if self._user_index is not None:
-            for kind, phrase in self._user_index.scan(tokens)[0]:
-                if kind == "exclude":
-                    vetoed = True
+            include_score = 0.0
+            vetoed = False
+            if user_index is not None:
+                for kind, phrase in user_index.scan(tokens)[0]:
+                    if kind == "exclude":
+                        vetoed = True
+                    else:
+                        include_score += INCLUDE_WEIGHT
+                    notes[f"{kind}: '{phrase}'"] = None
+
+            # (Comparisons instead of min() and max(): a builtin call costs more than the sum.)
+            topic = strongest = hostage if hostage > talks else talks
+            if hostage and talks:
+                topic += hostage_talks_bonus
+            # An event verb ("frees", "hands over") said of the captors is itself topic evidence:
+            # "Hamas releases Thai nationals" names no hostage; "Israel frees detained Gaza
+            # doctor" is war news. Beside a generic "deal" alone a verb adds nothing
+            # ("Israel approves arms deal").
+            captors = "hamas" in anchors or "oct7" in anchors
+            if topic >= weak_topic or include_score:
+                topic += signal_topic if signal_topic < signal_topic_cap else signal_topic_cap
+            elif captors and event_topic:
+                topic += event_topic if event_topic < signal_topic_cap else signal_topic_cap
+            anchor = 0.0
+            if anchors:
+                anchor = top_anchor + anchor_extra * (len(anchors) - 1)
+                if not anchor < anchor_cap:
+                    anchor = anchor_cap
+            if negative:
+                notes[f"negative: -{negative:g}"] = None
+            raw_score = topic + anchor + include_score - negative
+            score = _ROUNDED.get(raw_score) if raw_score else raw_score  # round(0.0, 3) is 0.0, -0.0 is -0.0
+            if score is None:
+                score = _round_score(raw_score)
+            # A generic "deal" or "plan" alone is not the topic ("cabinet approves plan for Gaza City").
+            has_topic = strongest >= weak_topic or include_score > 0 or (captors and event_topic > 0)
+            relevant = has_topic and not vetoed and score >= threshold
+
+            signal = "none"
+            if relevant:
+                # The title's cue leads unless it is a mere mention and the summary has an event.
+                title_tier = best_title[0] if best_title is not None else 0
+                summary_tier = best_summary[0] if best_summary is not None else 0
+                if title_tier >= 2 or (title_tier == 1 and summary_tier < 2):
+                    cue, where = best_title, ""
+                elif summary_tier >= 1:
+                    cue, where = best_summary, " (summary)"
                 else:
-                    include_score += INCLUDE_WEIGHT
-                notes.append(f"{kind}: '{phrase}'")
+                    cue = None
+                if cue is not None:
+                    signal = cue[2]
+                    start, end = cue[3], cue[4]
+                    phrase = tokens[start] if end - start == 1 else " ".join(tokens[start:end])
+                    notes[f"signal {signal}: '{phrase}'{where}"] = None
+            return _make_verdict(relevant, score, signal, tuple(notes),
+                                 tuple(actors) if actors else (), tuple(places) if places else ())
 
-        topic = strongest = hostage if hostage > talks else talks
-        if hostage and talks:
-            topic += rules.hostage_talks_bonus
-        # An event verb ("frees", "hands over") said of the captors is itself topic evidence:
-        # "Hamas releases Thai nationals" names no hostage; "Israel frees detained Gaza
-        # doctor" is war news. Beside a generic "deal" alone a verb adds nothing
-        # ("Israel approves arms deal").
-        captors = "hamas" in anchors or "oct7" in anchors
-        if topic >= rules.weak_topic or include_score:
-            topic += min(signal_topic, rules.signal_topic_cap)
-        elif captors and event_topic:
-            topic += min(event_topic, rules.signal_topic_cap)
-        anchor = 0.0
-        if anchors:
-            anchor = min(rules.anchor_cap, max(anchors.values()) + rules.anchor_extra * (len(anchors) - 1))
-        if negative:
-            notes.append(f"negative: -{negative:g}")
-        score = round(topic + anchor + include_score - negative, 3)
-        # A generic "deal" or "plan" alone is not the topic ("cabinet approves plan for Gaza City").
-        has_topic = strongest >= rules.weak_topic or include_score > 0 or (captors and event_topic > 0)
-        relevant = has_topic and not vetoed and score >= self.threshold
+        except Exception:  # pragma: no cover - a defect in the rules must not stop a poll
+            return Verdict(relevant=False, score=0.0, signal="none", matched=("classifier error",))
 
-        signal = "none"
-        if relevant:
-            # The title's cue leads unless it is a mere mention and the summary has an event.
-            title_tier = best_title[0] if best_title is not None else 0
-            summary_tier = best_summary[0] if best_summary is not None else 0
-            if title_tier >= 2 or (title_tier == 1 and summary_tier < 2):
-                cue, where = best_title, ""
-            elif summary_tier >= 1:
-                cue, where = best_summary, " (summary)"
-            else:
-                cue = None
-            if cue is not None:
-                signal = cue[2]
-                phrase = " ".join(tokens[cue[3] : cue[4]])
-                notes.append(f"signal {signal}: '{phrase}'{where}")
-        return _make_verdict(relevant, score, signal, tuple(dict.fromkeys(notes)), tuple(actors), tuple(places))
+# round(x, 3) converts through decimal digits (about 1 us); scores are sums of a few rule
+# weights, so a small table of the ones seen answers nearly every item.
+_ROUNDED: dict[float, float] = {}
+_ROUNDED_MAX = 4096
+
+
+def _round_score(raw: float) -> float:
+    score = round(raw, 3)
+    if len(_ROUNDED) < _ROUNDED_MAX and raw == raw:  # NaN never equals a key
+        _ROUNDED[raw] = score
+    return score
 
 
 _DEFAULT: Classifier | None = None
