@@ -582,23 +582,50 @@ def _topic(ordered: Sequence[str]) -> str | None:
 
 
 def features(item: StoredItem) -> Features:
-    in_context = _tokens_in_context(item.title)
+    verdict = item.verdict
+    # The headline's part is cached: the dashboard regroups the same items as
+    # its views change, and the headline's regular expressions are most of the cost.
+    headline = _headline_features(item.title, tuple(verdict.actors), tuple(verdict.places))
+    return Features(
+        tokens=headline.tokens,
+        numbers=headline.numbers,
+        ordinals=headline.ordinals,
+        side=headline.side,
+        venues=headline.venues,
+        actors=headline.actors,
+        signal=verdict.signal,
+        weight=headline.weight,
+        at=item.published.timestamp(),
+        events=headline.events,
+        event=headline.event,
+        objects=headline.objects,
+        future=headline.future,
+        topic=headline.topic,
+        specific=headline.specific,
+        generic=headline.generic,
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def _headline_features(title: str, actors: tuple[str, ...], places: tuple[str, ...]) -> Features:
+    """Everything of ``Features`` that the headline, actors and places decide (signal and time left blank)."""
+    in_context = _tokens_in_context(title)
     ordered = [token for token, _ in in_context]
     tokens = frozenset(ordered)
     return Features(
         tokens=tokens,
         numbers=_numbers(ordered),
         ordinals=frozenset(t for t in tokens if t.startswith("#")),
-        side=subject_side(item.title, item.verdict.actors),
-        venues=venues(item.verdict.places, item.title),
-        actors=frozenset(a.casefold() for a in item.verdict.actors),
-        signal=item.verdict.signal,
+        side=subject_side(title, actors),
+        venues=venues(places, title),
+        actors=frozenset(a.casefold() for a in actors),
+        signal="none",
         weight=_weight(tokens),
-        at=item.published.timestamp(),
+        at=0.0,
         events=frozenset(_EVENTS[t] for t in tokens if t in _EVENTS),
-        event=leading_event(item.title, tokens, in_context),
+        event=leading_event(title, tokens, in_context),
         objects=frozenset(_OBJECTS[t] for t in tokens if t in _OBJECTS),
-        future=is_future(item.title),
+        future=is_future(title),
         topic=_topic(ordered),
         specific=tokens - _GENERIC,
         generic=tokens & _GENERIC,
@@ -773,7 +800,7 @@ COMPARED_MEMBERS = 8
 
 
 class _OpenStory:
-    __slots__ = ("id", "members", "features", "lead_features", "first_at", "snapshot", "tokens", "signals",
+    __slots__ = ("id", "members", "features", "lead", "lead_features", "first_at", "_snapshot", "tokens", "signals",
                  "specific", "generic", "min_weight")  # fmt: skip
 
     def __init__(self, item: StoredItem, feats: Features):
@@ -786,11 +813,20 @@ class _OpenStory:
         self.min_weight = feats.weight
         self.members: list[StoredItem] = [item]
         self.features: list[Features] = [feats]
+        self.lead = item
         self.lead_features = feats
         self.first_at = item.published
-        self.snapshot = build_story(item.id, self.members)
+        self._snapshot: Story | None = None
 
-    def add(self, item: StoredItem, feats: Features) -> Story:
+    @property
+    def snapshot(self) -> Story:
+        # Built when asked for: bulk grouping adds many members to a story
+        # between two looks at it, and a snapshot sorts all of them.
+        if self._snapshot is None:
+            self._snapshot = build_story(self.id, self.members)
+        return self._snapshot
+
+    def add(self, item: StoredItem, feats: Features) -> None:
         self.members.append(item)
         self.features.append(feats)
         self.tokens |= feats.tokens
@@ -798,11 +834,11 @@ class _OpenStory:
         self.generic |= feats.generic
         self.min_weight = min(self.min_weight, feats.weight)
         self.signals.add(feats.signal)
-        if _member_order(item) < _member_order(self.snapshot.lead):
+        if _member_order(item) < _member_order(self.lead):
+            self.lead = item
             self.lead_features = feats
             self.first_at = item.published
-        self.snapshot = build_story(self.id, self.members)
-        return self.snapshot
+        self._snapshot = None
 
     def compared(self) -> list[Features]:
         if len(self.features) <= COMPARED_MEMBERS:
@@ -834,30 +870,44 @@ class StoryIndex:
         """
         if not item.relevant:
             return None
+        story = self._place(item)
+        return None if story is None else story.snapshot
+
+    def _place(self, item: StoredItem) -> _OpenStory | None:
+        """``add`` without building the story's snapshot."""
+        if not item.relevant:
+            return None
         known = self._story_of_item.get(item.id)
         if known is not None:
-            return self._stories[known].snapshot
+            return self._stories[known]
         feats = features(item)
         story = self._best_story(item, feats)
         if story is None:
             story = _OpenStory(item, feats)
             self._stories[story.id] = story
             insort(self._starts, (story.first_at, story.id))
-            result = story.snapshot
         else:
             before = story.first_at
-            result = story.add(item, feats)
+            story.add(item, feats)
             if story.first_at != before:  # a late, older report became the lead
                 self._starts.remove((before, story.id))
                 insort(self._starts, (story.first_at, story.id))
         self._story_of_item[item.id] = story.id
-        return result
+        return story
 
     def group(self, items: Iterable[StoredItem]) -> list[Story]:
         """Add many items (in ``story_order``) and return every story, newest first."""
-        for item in story_order(items):
-            self.add(item)
+        self.extend(items)
         return self.stories()
+
+    def extend(self, items: Iterable[StoredItem]) -> None:
+        """Add many items (in ``story_order``), like ``group`` but returning nothing."""
+        for item in story_order(items):
+            self._place(item)
+
+    def story_id_of(self, item_id: int) -> int | None:
+        """The id of the story holding an item (no snapshot built), None when it holds none."""
+        return self._story_of_item.get(item_id)
 
     def stories(self) -> list[Story]:
         """Every story, newest first report first."""

@@ -22,8 +22,10 @@ never reaches the screen. The lock is released on quit.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
+import sys
 import threading
 import webbrowser
 from dataclasses import replace
@@ -66,6 +68,7 @@ from tui.dashboard.messages import (
 )
 from tui.dashboard.sources import SourcesPanel, feed_look
 from tui.dashboard.status_bar import StatusBanner, state_name
+from tui.dashboard.story_view import StoryBase, group_page
 from tui.models import Clock, FeedPollResult, StoredItem, utc_now
 
 # The list loads a page of the newest matches and grows when the cursor nears
@@ -76,8 +79,11 @@ CONFIG_CHECK_EVERY = 2.0  # seconds between stat() calls on feeds.toml
 STATUS_WINDOW = timedelta(days=30)  # the status needs 30 days for its daily counts
 RELOAD_THROTTLE = 1.0  # at most one headlines reload per second while polling
 WIDE_ENOUGH_FOR_SOURCES = 120
-# Story mode groups the items of the current query; grouping runs at ~1-2k
-# items/s, so only the newest this many are grouped (older rows show as items).
+TYPING_PAUSE = 0.3  # seconds after a filter keystroke before the list loads a bigger page
+# Story mode: the newest this many relevant items are grouped once (the story
+# base, tui/dashboard/story_view.py) and each query's stories are cut from it;
+# a query's matches older than the base are grouped up to this many, and past
+# it each is its own story (grouping runs at ~2-5k items/s).
 STORY_GROUP_CAP = 1000
 FIRST_REPORT_WINDOW = timedelta(days=7)  # the sources panel's "first to report"
 STATUS_STORY_CAP = 1500  # newest relevant items grouped for confidence and first reporters
@@ -86,6 +92,7 @@ TALL_ENOUGH_FOR_DETAIL = 30
 # Read-only mode (another process polls): how often the watcher checks for its
 # commits and retries the poll lock. A schedule, like the config watch.
 DB_WATCH_EVERY = 2.0
+UI_SWITCH_INTERVAL = 0.001  # seconds: see prepare_ui_process
 
 
 class TalkwatchCommands(Provider):
@@ -173,6 +180,15 @@ class TalkwatchApp(App[int]):
         self.config_problems: tuple = ()
         self._generation = 0
         self._shown_generation = -1
+        # The headlines query: one worker at a time, the latest request waiting (see load_items).
+        self._items_lock = threading.Lock()
+        self._items_request: tuple | None = None
+        self._items_busy = False
+        self._story_base: StoryBase | None = None
+        self._story_base_epoch = 0
+        self._detail_pending = False
+        self._typed_at = -TYPING_PAUSE  # when the filter last changed (monotonic)
+        self._load_more_pending = False
         self._poll_wakeup = asyncio.Event()
         self._force_next_poll = False
         self._polling = False
@@ -206,6 +222,8 @@ class TalkwatchApp(App[int]):
         self._watch_conn: Any = None
         self._watch_seen: tuple | None = None  # (data_version, signature) at the last check
         self._keys_from_config = False
+        # run_dashboard sets this (see prepare_ui_process); tests leave it off.
+        self.freeze_gc_after_start = False
         self.poller = None
         if poller is not None:
             self.attach_poller(poller)
@@ -315,25 +333,76 @@ class TalkwatchApp(App[int]):
     # -- workers: reads ----------------------------------------------------------
 
     def load_items(self) -> None:
+        """Ask for the current view's items; only the latest question is answered.
+
+        One query runs at a time: a request made meanwhile (the user typing)
+        waits in a single slot, replacing any request already waiting there,
+        and runs as soon as the current one is done. So a burst of keystrokes
+        costs two queries, not one per key, and no thread works for an answer
+        nobody will see (the loop drops any answer but the latest)."""
         self._generation += 1
         query = build_query(self.view, now=self.clock(), feed_names=self.feed_names)
-        self._query_items(query, self._generation, self.story_mode)
+        # The first paint waits for no story base: its page is grouped on its
+        # own, and the base is built by the next query (see _story_base_now).
+        request = (query, self._generation, self.story_mode, self._shown_generation >= 0)
+        with self._items_lock:
+            self._items_request = request
+            start = not self._items_busy
+            self._items_busy = True
+        if start:
+            self._query_items()
 
-    @work(thread=True, exclusive=True, group="items")
-    def _query_items(self, query: Any, generation: int, stories: bool) -> None:
+    @work(thread=True, group="items")
+    def _query_items(self) -> None:
+        try:
+            while True:
+                with self._items_lock:
+                    request, self._items_request = self._items_request, None
+                    if request is None:
+                        self._items_busy = False
+                        return
+                self._answer_items_request(*request)
+        except BaseException:
+            with self._items_lock:
+                self._items_busy = False
+            raise
+
+    def _newer_items_request(self) -> bool:
+        return self._items_request is not None
+
+    def _answer_items_request(self, query: Any, generation: int, stories: bool, use_base: bool) -> None:
         items = self.store.query(query)
         total = self.store.item_count()
         grouped = None
-        if stories:
-            from tui.stories import group_stories
-
-            # Filters apply to items first; then the matching items are grouped.
-            grouped = group_stories(items[:STORY_GROUP_CAP])
-            if len(items) > STORY_GROUP_CAP:  # past the cap: one story per item
-                from tui.stories import build_story
-
-                grouped += [build_story(i.id, (i,)) for i in items[STORY_GROUP_CAP:] if i.relevant]
+        if stories and not self._newer_items_request():
+            # Filters apply to items first: a story shows with its matching members only.
+            if use_base:
+                base = self._story_base_now()
+                if not base.is_current_for(items):  # an item was updated since it was grouped
+                    self._drop_story_base()
+                    base = self._story_base_now()
+                grouped = base.stories_for(items, group_cap=STORY_GROUP_CAP, stale=self._newer_items_request)
+            else:
+                grouped = group_page(items, group_cap=STORY_GROUP_CAP)
+            if grouped is None:
+                return
+        if self._newer_items_request():
+            return  # typed on meanwhile: the next answer replaces this one at once
         self.post_message(ItemsLoaded(items, total, generation, grouped))
+
+    def _story_base_now(self) -> StoryBase:
+        """The story base (built on first use; a reclassification drops it). Items worker only."""
+        base, epoch = self._story_base, self._story_base_epoch
+        if base is None:
+            base = StoryBase.load(self.store, STORY_GROUP_CAP)
+            if epoch == self._story_base_epoch:  # not dropped meanwhile
+                self._story_base = base
+        return base
+
+    def _drop_story_base(self) -> None:
+        """Verdicts changed: stories are grouped afresh by the next query."""
+        self._story_base_epoch += 1
+        self._story_base = None
 
     @work(thread=True, exclusive=True, group="feeds")
     def load_feeds(self) -> None:
@@ -659,27 +728,43 @@ class TalkwatchApp(App[int]):
 
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
-        if message.generation < self._shown_generation:
-            return  # an older query finished late
+        if message.generation != self._generation:
+            return  # a newer question is on its way (see load_items)
         first = self._shown_generation < 0
         self._shown_generation = message.generation
         self.items = message.items
         self.stories = message.stories
         self.total_items = message.total
-        self._show_items()
+        self._show_items(detail_now=False)
         if first:
+            if self.freeze_gc_after_start:
+                self.call_after_refresh(gc.freeze)
             # Only after the first paint: these read the store too and would
             # compete with it for the GIL.
             self.call_after_refresh(self.load_feeds)
             self.call_after_refresh(self.compute_status)
             self.call_after_refresh(self.check_alerts)
 
-    def _show_items(self) -> None:
+    def _show_items(self, *, detail_now: bool = True) -> None:
         table = self.query_one(HeadlinesTable)
         stories = self.stories if self.story_mode else None
         table.show_items(self.items, self.clock(), stories, self.expanded)
         table.border_title = self._headlines_title()
         table.border_subtitle = self._headlines_subtitle()
+        if detail_now:
+            self._show_detail()
+        else:
+            self._show_detail_soon()
+
+    def _show_detail_soon(self) -> None:
+        """The detail panel after the list is on screen: a new answer to the
+        filter shows first, and the panel's re-layout follows a frame later."""
+        if not self._detail_pending:
+            self._detail_pending = True
+            self.call_after_refresh(self._show_pending_detail)
+
+    def _show_pending_detail(self) -> None:
+        self._detail_pending = False
         self._show_detail()
 
     def _headlines_title(self) -> Text:
@@ -747,7 +832,8 @@ class TalkwatchApp(App[int]):
 
     @on(DataTable.RowHighlighted, "#headlines")
     def _row_highlighted(self) -> None:
-        self._show_detail()
+        if not self._detail_pending:  # else a new answer was just shown: the panel follows it
+            self._show_detail()
         self._maybe_load_more()
 
     @on(DataTable.RowSelected, "#headlines")
@@ -987,12 +1073,14 @@ class TalkwatchApp(App[int]):
     @on(Reclassified)
     def _reclassified(self, message: Reclassified) -> None:
         self.notify(f"reclassified {message.total:,} items: {message.changed:,} verdicts changed", markup=False)
+        self._drop_story_base()
         self.load_items()
         self.compute_status()
         self.load_feeds()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        self._typed_at = monotonic()
         self._change_view(filter_text=event.value, reload=False)
         problems = parse_filter(event.value, now=self.clock(), feed_names=self.feed_names).problems
         self.query_one(FilterBar).border_subtitle = Text(problems[0], style="#fb923c") if problems else None
@@ -1015,10 +1103,30 @@ class TalkwatchApp(App[int]):
         limit = self.view.limit
         if limit >= SHOWN_ROWS_CAP or len(self.items) < limit:
             return  # everything that matches is shown, or the cap is reached
-        if table.cursor_row >= table.row_count - 40:
-            bigger = next(size for size in PAGE_SIZES if size > limit)
+        typing = self._typed_at + TYPING_PAUSE - monotonic()
+        if typing > 0:
+            # A bigger page costs a query of thousands of rows, and the next
+            # keystroke would wait for it: fill the list when typing pauses.
+            if not self._load_more_pending:
+                self._load_more_pending = True
+                self.set_timer(typing, self._load_more_after_typing)
+            return
+        wanted_rows = table.cursor_row + 40
+        if table.row_count <= wanted_rows:
+            # Stories fold many items into one row: aim straight for a page
+            # that should give twice the rows wanted, not one size up at a time.
+            wanted_items = limit * 2 * wanted_rows / max(1, table.row_count)
+            bigger = next((size for size in PAGE_SIZES if size >= wanted_items), SHOWN_ROWS_CAP)
+            bigger = max(bigger, next(size for size in PAGE_SIZES if size > limit))
             self.view = self.view.with_(limit=bigger)
             self.load_items()
+
+    def _load_more_after_typing(self) -> None:
+        self._load_more_pending = False
+        try:
+            self._maybe_load_more()
+        except NoMatches:  # the app closed meanwhile: its widgets are gone
+            pass
 
     def action_filter(self) -> None:
         self.query_one("#filter-row").add_class("-active")
@@ -1259,6 +1367,27 @@ def _start_resource_tracker() -> None:
         pass
 
 
+def prepare_ui_process(app: TalkwatchApp) -> None:
+    """What the process running the dashboard needs, done by ``run_dashboard`` (and the benchmark).
+
+    The resource tracker (see ``_start_resource_tracker``); the GIL's switch
+    interval (below); and the garbage
+    collector's full collections, which walk every object the process holds
+    (modules, widgets, the loaded items: 50-90 ms on a slow box, a visible
+    freeze of the event loop whichever thread triggers it). Everything alive
+    once the first screen is painted lives as long as the app, so it is
+    moved out of the collector's sight then (``gc.freeze``). Not for tests:
+    they run many apps in one process, and a frozen app is never collected.
+    """
+    _start_resource_tracker()
+    app.freeze_gc_after_start = True
+    # A thread holding the GIL (a story grouping, a store write, the poller's
+    # parsing) gives it up every switch interval; 5 ms by default, and the
+    # event loop waits that long each time it wants it back: several times per
+    # frame. 1 ms keeps the screen and the keys responsive while workers run.
+    sys.setswitchinterval(min(sys.getswitchinterval(), UI_SWITCH_INTERVAL))
+
+
 def run_dashboard(config: Any, store: Any, *, config_path: Path | str | None, demo_server: Any = None) -> int:
     """Open the dashboard with a live poller; returns the exit code.
 
@@ -1267,8 +1396,8 @@ def run_dashboard(config: Any, store: Any, *, config_path: Path | str | None, de
     """
     from tui.poller import Poller
 
-    _start_resource_tracker()
     app = create_app(config, store, config_path=config_path, demo=demo_server)
+    prepare_ui_process(app)
     app.attach_poller(Poller(config, store, on_result=app.poller_callback))
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 PLACEHOLDER = "filter: words  source:NAME  signal:stalled  since:6h  is:unread  is:starred   (Enter keeps, Esc clears)"
@@ -13,6 +15,12 @@ class FilterBar(Input):
         Binding("escape", "app.clear_filter", "Clear filter", id="filter.clear"),
         Binding("down", "app.focus_headlines", "To list", show=False, id="filter.to_list"),
     ]
+
+    # Input sets its virtual size (the text's width) on every keystroke, and
+    # Widget's virtual_size asks for a layout of the whole screen when it
+    # changes: ~10 ms of a filter keystroke on a slow box, for a line of fixed
+    # size with no scrollbars (horizontal scrolling reads the size as it is).
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
     DEFAULT_CSS = """
     FilterBar, FilterBar:focus {

@@ -16,11 +16,10 @@ from typing import Any, Collection, NamedTuple, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
-from textual.widgets import DataTable
-from textual.widgets.data_table import Row, RowDoesNotExist, RowKey
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.dashboard.formatting import BADGE_WIDTH, age, plain, signal_badge
+from tui.dashboard.row_table import OneLineRowsTable
 from tui.models import StoredItem
 
 FLAG_W, AGE_W, SOURCE_W, COUNT_W = 1, 3, 16, 4
@@ -64,7 +63,7 @@ def build_rows(items: Sequence[StoredItem], stories: Sequence[Any] | None, expan
     in_story: set[int] = set()
     dated: list[tuple[datetime, int, list[HeadlineRow]]] = []
     for story in stories:
-        in_story.update(story.item_ids)
+        in_story.update([member.id for member in story.members])
         rows = [HeadlineRow(story_key(story.id), story.lead, story)]
         if story.id in expanded and len(story.members) > 1:
             rows.extend(HeadlineRow(f"s{story.id}/{m.id}", m, story, True) for m in story.members)
@@ -87,6 +86,24 @@ def _count(row: HeadlineRow, expanded: bool) -> Text:
     marker = "▾" if expanded else "▸"
     style = "bold #67e8f9" if n >= 2 else "#94a3b8"
     return Text.assemble((marker, "#64748b"), (f"x{n}".rjust(COUNT_W - 1), style))
+
+
+def _prefix(row: HeadlineRow, flagged: Any, when: str, feed: str, signal: str, expanded: bool) -> Text:
+    """A row up to its headline: flag, age, source, signal badge, count."""
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append_text(_flag(flagged))
+    line.append(" ")
+    line.append(when.rjust(AGE_W), style="#94a3b8")
+    line.append("  ")
+    source = _source(feed)
+    line.append_text(source)
+    line.append(" " * max(1, SOURCE_W - source.cell_len + 1))
+    badge = signal_badge(signal, row.item.relevant)
+    line.append_text(badge)
+    line.append(" " * max(1, BADGE_WIDTH - badge.cell_len + 1))
+    line.append_text(_count(row, expanded))
+    line.append(" ")
+    return line
 
 
 def _flag(item: StoredItem | Any) -> Text:
@@ -112,7 +129,7 @@ def _source(name: str) -> Text:
     return text
 
 
-class HeadlinesTable(DataTable):
+class HeadlinesTable(OneLineRowsTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="headlines.down"),
         Binding("k", "cursor_up", "Up", show=False, id="headlines.up"),
@@ -146,45 +163,14 @@ class HeadlinesTable(DataTable):
         self._row_cache: dict[tuple, list[Text]] = {}
         self._headline_width = 60
         self._shown: tuple = ((), None, ())
-        self._keys_of_item: dict[int, list[str]] = {}
+        self._keys_of_item: dict[int, list[str]] | None = {}
+        self._prefix_cache: dict[tuple, Text] = {}
 
     def on_mount(self) -> None:
         self.add_column(header_text(), width=PREFIX_WIDTH + self._headline_width, key="row")
         self.border_title = "Headlines"
 
     # -- content -------------------------------------------------------------
-
-    def _add_rows_fast(self, rows: list[tuple[str, list[Text]]]) -> None:
-        """``add_row`` for many one-line rows at once.
-
-        ``DataTable.add_row`` re-assigns the cursor reactive for every row
-        (half the cost of a 2,000-row rebuild); this does the same bookkeeping
-        once for the batch. Relies on DataTable internals of Textual 8 (pinned
-        <9 in pyproject)."""
-        columns = self.ordered_columns
-        start = self.row_count
-        for offset, (key, cells) in enumerate(rows):
-            row_key = RowKey(key)
-            self._row_locations[row_key] = start + offset
-            self._data[row_key] = {column.key: cell for column, cell in zip(columns, cells)}
-            self.rows[row_key] = Row(row_key, 1, None, False)
-            self._new_rows.add(row_key)
-        self._require_update_dimensions = True
-        self.cursor_coordinate = self.cursor_coordinate
-        if start == 0 and rows and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()
-        self._update_count += 1
-        self.check_idle()
-        self.refresh()
-
-    def _update_dimensions(self, new_rows) -> None:
-        # DataTable measures every cell of every new row to size auto-width
-        # columns (10,000 measurements for 2,000 rows, most of a rebuild's
-        # cost). Every column here has a fixed width and every row one line,
-        # so only the virtual size needs recomputing.
-        header_height = self.header_height if self.show_header else 0
-        width = sum(column.get_render_width(self) for column in self.columns.values())
-        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header_height)
 
     def _row(self, row: HeadlineRow, now: datetime) -> list[Text]:
         # Rows are rebuilt on every keystroke of the filter: reuse the cells of
@@ -206,24 +192,20 @@ class HeadlinesTable(DataTable):
 
     def _make_row(self, row: HeadlineRow, now: datetime) -> list[Text]:
         item, story = row.item, row.story
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        if row.is_story:
-            line.append_text(_flag(story))
-            when, feed, signal = story.first_at, story.first_source, story.signal
-        else:
-            line.append_text(_flag(item))
-            when, feed, signal = item.published, item.feed, item.signal
-        line.append(" ")
-        line.append(age(when, now).rjust(AGE_W), style="#94a3b8")
-        line.append("  ")
-        source = _source(feed)
-        line.append_text(source)
-        line.append(" " * max(1, SOURCE_W - source.cell_len + 1))
-        badge = signal_badge(signal, item.relevant)
-        line.append_text(badge)
-        line.append(" " * max(1, BADGE_WIDTH - badge.cell_len + 1))
-        line.append_text(_count(row, story is not None and story.id in self.expanded))
-        line.append(" ")
+        # Flag, age, source, badge and count: a few hundred combinations among
+        # thousands of rows; built once each, then copied.
+        flagged = story if row.is_story else item
+        when, feed, signal = (story.first_at, story.first_source, story.signal) if row.is_story else (
+            item.published, item.feed, item.signal)
+        expanded = story is not None and story.id in self.expanded
+        count_key = None if story is None else (row.member, story.confirmations, len(story.members) < 2, expanded)
+        key = (flagged.starred, flagged.read, age(when, now), feed, signal, item.relevant, count_key)
+        prefix = self._prefix_cache.get(key)
+        if prefix is None:
+            if len(self._prefix_cache) > 5000:
+                self._prefix_cache.clear()
+            prefix = self._prefix_cache[key] = _prefix(row, flagged, key[2], feed, signal, expanded)
+        line = prefix.copy()
         headline = _headline(item)
         if row.is_story and not story.read:
             headline.stylize("bold")
@@ -290,14 +272,8 @@ class HeadlinesTable(DataTable):
             self.items_by_id = {item.id: item for item in items}
             self.stories_by_id = {story.id: story for story in stories or ()}
             self.rows_by_key = {row.key: row for row in rows}
-            # Which rows show an item (its own, its story's): ``M`` redraws
-            # thousands of items, and a scan of every row for each would be quadratic.
-            self._keys_of_item = {}
-            for row in rows:
-                ids = row.story.item_ids if row.is_story else (row.item.id,)
-                for item_id in ids:
-                    self._keys_of_item.setdefault(item_id, []).append(row.key)
-            self._add_rows_fast([(row.key, self._row(row, now)) for row in rows])
+            self._keys_of_item = None  # built when first needed (refresh_item)
+            self.add_rows_fast([(row.key, self._row(row, now)) for row in rows])
             if keep is not None and keep not in self.rows_by_key and "/" in keep:
                 keep = keep.split("/")[0]  # a member of a story that was collapsed: its story
             if keep is not None and keep in self.rows_by_key:
@@ -309,11 +285,23 @@ class HeadlinesTable(DataTable):
     def _scroll_to_cursor(self) -> None:
         self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
 
+    def _rows_showing(self) -> dict[int, list[str]]:
+        """Which rows show an item (its own, its story's): ``M`` redraws thousands
+        of items, and a scan of every row for each would be quadratic."""
+        if self._keys_of_item is None:
+            keys: dict[int, list[str]] = {}
+            for row in self.rows_by_key.values():
+                members = row.story.members if row.is_story else (row.item,)
+                for member in members:
+                    keys.setdefault(member.id, []).append(row.key)
+            self._keys_of_item = keys
+        return self._keys_of_item
+
     def refresh_item(self, item: StoredItem, now: datetime) -> None:
         """Redraw the rows showing one item in place (read/starred changed)."""
         self.items_by_id[item.id] = item
         changed_keys = []
-        for key in self._keys_of_item.get(item.id, ()):
+        for key in self._rows_showing().get(item.id, ()):
             row = self.rows_by_key[key]
             if row.item.id == item.id:
                 self.rows_by_key[key] = row = row._replace(item=item)
