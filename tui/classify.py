@@ -36,7 +36,10 @@ How a verdict is reached
    "leads with" its highest-tier cue, earliest first (a weak cue in a kicker
    counts as last); the summary decides only when the title has no cue of tier
    2 or more. Masks ("deal to free", "release date", "releases video") consume
-   words so they cannot fire in the wrong sense.
+   words so they cannot fire in the wrong sense. A verdict on a proposal ("Hamas
+   proposal 'unacceptable'") has tier 3.5: it outranks the proposal it judges. A
+   deal, release or collapse cue inside a question ("Will Netanyahu accept a
+   deal?") is asked, not reported: none, or stalled for a feared collapse.
 
 The classifier is pure and deterministic, and never raises on a string.
 """
@@ -419,7 +422,7 @@ Effect = tuple[int, float, str, str, float, str]
 @dataclass(frozen=True, slots=True)
 class SignalRule:
     signal: str  # one of SIGNALS, or "" for a mask
-    tier: int
+    tier: float  # 3 = event phrase, 2 = event noun, 1 = mention; 3.5 = a verdict on a proposal
     topic: float  # counts towards relevance (an event verb implies the topic a little)
 
 
@@ -552,10 +555,10 @@ def build_rules(data: dict[str, Any]) -> Rules:
     for phrase, (effects, _) in entries.items():
         index.add_phrase(phrase, CONTEXT, effects)
     for group in data.get("signal", []):
-        rule = SignalRule(group.get("signal", ""), int(group.get("tier", 0)), float(group.get("topic", 0.0)))
+        rule = SignalRule(group.get("signal", ""), float(group.get("tier", 0)), float(group.get("topic", 0.0)))
         # Stored as a plain tuple, unpacked in one step on the hot path: (signal, tier,
         # topic weight, topic weight as an event said of the captors or 0).
-        event = rule.topic if rule.tier == 3 and rule.signal in _EVENT_SIGNALS else 0.0
+        event = rule.topic if rule.tier >= 3 and rule.signal in _EVENT_SIGNALS else 0.0
         cue = (rule.signal, rule.tier, rule.topic, event)
         for pattern in group["terms"]:
             # First definition wins, so the file order settles accidental duplicates.
@@ -974,6 +977,8 @@ class Classifier:
                 if cue is not None:
                     signal = cue[2]
                     start, end = cue[3], cue[4]
+                    if where == "" and signal in _QUESTIONED and "?" in title:
+                        signal = _questioned(title, start - (0 < kicker_end < start), signal)
                     phrase = tokens[start] if end - start == 1 else " ".join(tokens[start:end])
                     notes[f"signal {signal}: '{phrase}'{where}"] = None
             return _make_verdict(relevant, score, signal, tuple(notes),
@@ -996,6 +1001,26 @@ def _round_score(raw: float) -> float:
 
 
 _DEFAULT: Classifier | None = None
+
+
+# A question asks about an event, it does not report it: "Will Netanyahu accept a deal?"
+# is analysis; "Is the ceasefire over?" voices a fear (stalled).
+_QUESTIONED = {"deal": "none", "release": "none", "collapse": "stalled"}
+_CLAUSE_ENDS = (": ", ". ", "? ", "! ", "; ")
+
+
+def _questioned(title: str, word: int, signal: str) -> str:
+    """The signal of a title cue starting at the title's word number `word`, read as asked
+    when it lies in a sentence that ends in a question mark."""
+    head = title[:MAX_TITLE_CHARS]
+    mark = head.find("?")
+    while mark >= 0:
+        opening = max(head.rfind(end, 0, mark) for end in _CLAUSE_ENDS)
+        opening = opening + 2 if opening >= 0 else 0
+        if len(tokenise(head[:opening])) <= word < len(tokenise(head[:mark])):
+            return _QUESTIONED[signal]
+        mark = head.find("?", mark + 1)
+    return signal
 
 
 def classify(title: str, summary: str = "") -> Verdict:
