@@ -531,6 +531,9 @@ def build_rules(data: dict[str, Any]) -> Rules:
     # anchor "gaza" + hostage "hostages"), because a scan reports only the longest match;
     # negatives excepted, which only fire on their own words.
     entries: dict[str, tuple[ContextSummary, None]] = {}
+    # Only words that start some rule phrase can start a phrase inside another one:
+    # skipping the rest keeps this loop cheap for long, many-variant patterns.
+    first_words = {phrase.split(" ", 1)[0] for phrase in own}
     for phrase, rules_here in own.items():
         words = phrase.split(" ")
         effects: list[Effect] = []
@@ -539,6 +542,8 @@ def build_rules(data: dict[str, Any]) -> Rules:
             effects.append((MASK, 0.0, "", "", 0.0, ""))
         else:
             for i in range(len(words)):
+                if words[i] not in first_words:
+                    continue
                 for j in range(i + 1, len(words) + 1):
                     sub = " ".join(words[i:j])
                     for rule in own.get(sub, ()):
