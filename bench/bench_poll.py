@@ -235,6 +235,7 @@ def run_all(args, farm: FarmProcess, tmp: Path) -> int:
     # load on this shared machine; each round gives its own ratio.
     nb_setup = newsboat_setup(tmp, farm.urls)
     cold, warm = [], []
+    loads: list[float] = []  # 1-minute load average after each round: other engineers share the box
     nb: dict[str, list[float]] = {"cold": [], "second": [], "warm": []}
     for attempt in range(args.repeat):
         db = tmp / f"cli-{attempt}.db"
@@ -247,6 +248,7 @@ def run_all(args, farm: FarmProcess, tmp: Path) -> int:
         if nb_setup is not None:
             for kind, seconds in newsboat_round(tmp, nb_setup, attempt).items():
                 nb[kind].append(seconds)
+        loads.append(one_minute_load())
     print(f"\n(a) cold  {how}: median {med(cold):.3f} s  {fmt(cold)}\n    last: {cold_summary}")
     print(f"(b) warm  {how}: median {med(warm):.3f} s  {fmt(warm)}\n    last: {warm_summary}")
 
@@ -268,6 +270,7 @@ def run_all(args, farm: FarmProcess, tmp: Path) -> int:
         warm_ratios = [ours / theirs for ours, theirs in zip(warm, nb["cold"])]
         print("\nratios, round by round (target):")
         print(f"  cold talkwatch / cold newsboat     = median {med(cold_ratios):.2f} {fmt(cold_ratios)}   (<= 0.50)")
+        print(f"    load average after each round:               {fmt(loads)}")
         print(f"  warm talkwatch / cold newsboat     = median {med(warm_ratios):.2f} {fmt(warm_ratios)}   (< 0.20)")
         print(f"  warm talkwatch / 2nd-run newsboat  = {med(warm) / med(nb['second']):.2f}")
         print(f"  warm talkwatch / warm newsboat     = {med(warm) / med(nb['warm']):.2f}")
@@ -296,6 +299,13 @@ def machine_note() -> str:
         load = "?"
     return (f"machine: {os.cpu_count()} cpus, load average {load}; "
             f"sum(range(10**7)) took {spin:.2f} s of CPU (about 0.15 s on an idle modern core)")
+
+
+def one_minute_load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 def med(values: list[float]) -> float:

@@ -453,3 +453,40 @@ def test_plain_urls_resolve_to_themselves(url, base):
 ])
 def test_unusual_urls_take_the_full_path(url):
     assert not is_plain_url(url)
+
+
+# --- the shortcuts in clean_text ------------------------------------------------------
+
+from tui.parse import _ESCAPES, _NEEDS_STRIP, _STRIP_TABLE, _collapse_spaces, _strip_controls  # noqa: E402
+
+_SPACEY = st.text(alphabet=st.sampled_from(" a\u00e9\t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2000\u2028\u3000<&"), max_size=40)
+
+
+def test_printable_text_has_nothing_to_strip():
+    # _strip_controls skips its regex for printable text; that is only right
+    # while every character it removes is non-printable.
+    assert all(not chr(code).isprintable() for code in _STRIP_TABLE)
+
+
+@given(st.one_of(st.text(max_size=60), _SPACEY))
+def test_strip_controls_shortcut_changes_nothing(text):
+    expected = _ESCAPES.sub("", text).translate(_STRIP_TABLE) if _NEEDS_STRIP.search(text) else text
+    assert _strip_controls(text) == expected
+
+
+@given(st.one_of(st.text(max_size=60), _SPACEY, st.text(alphabet=" ab", max_size=30)))
+def test_collapse_spaces_is_split_and_join(text):
+    assert _collapse_spaces(text) == " ".join(text.split())
+
+
+def test_the_fast_item_maker_makes_ordinary_items():
+    from tui.models import Item
+    from tui.parse import _new_item
+
+    when = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    made = _new_item("f", "k", "t", "s", "https://x.example/", when, "a")
+    plain = Item(feed="f", key="k", title="t", summary="s", link="https://x.example/", published=when, author="a")
+    assert made == plain and type(made) is Item and hash(made) == hash(plain)
+    assert pickle.loads(pickle.dumps(made)) == plain
+    with pytest.raises(AttributeError):  # still frozen
+        made.title = "changed"

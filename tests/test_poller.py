@@ -19,7 +19,7 @@ import tui.parse
 from tui.config import Config, FeedSpec, Settings, TopicSpec
 from tui.models import FeedOutcome
 from tui.poller import BACKOFF_CAP, Poller, backoff_delay, success_delay
-from tui.store import Store
+from tui.store import ItemQuery, Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -577,15 +577,10 @@ class RecordingStore:
 
             raise sqlite3.OperationalError("database or disk is full")
 
-    def upsert_many(self, batches):
+    def upsert_rows(self, batches):
         self.writes.append([feed for feed, _ in batches])
         self._check([feed for feed, _ in batches])
-        return self._store.upsert_many(batches)
-
-    def upsert_items(self, feed, pairs):
-        self.writes.append([feed])
-        self._check([feed])
-        return self._store.upsert_items(feed, pairs)
+        return self._store.upsert_rows(batches)
 
 
 def hold_writer_until_queued(monkeypatch, count: int) -> None:
@@ -643,18 +638,23 @@ async def test_a_feed_that_does_not_fit_fails_alone_when_batched(feed_server, ma
     assert sorted(write[0] for write in retried) == sorted(names) and all(len(w) == 1 for w in retried)
 
 
-def test_items_and_verdicts_cross_the_process_boundary_intact():
+def test_worker_rows_store_what_the_items_and_verdicts_say(tmp_path):
+    # Workers send rows (tui.parse_worker.item_row), pickled; the store must
+    # read back exactly the Item and Verdict they were made from.
     import pickle
 
     from tui.models import Item, Verdict
-    from tui.parse_worker import _reduce_item, _reduce_verdict
+    from tui.parse_worker import item_row
 
-    item = Item(feed="f", key="k", title="t", summary="s", link="https://x.example/", published=T0, author="a")
-    verdict = Verdict(relevant=True, score=2.5, signal="deal", matched=("m",), actors=("Qatar",), places=("Doha",))
-    for obj, reduce in ((item, _reduce_item), (verdict, _reduce_verdict)):
-        make, fields = reduce(obj)
-        copy = pickle.loads(pickle.dumps(make(*fields)))
-        assert copy == obj and type(copy) is type(obj)
+    item = Item(feed="f", key="k", title="t \u00e9", summary="s", link="https://x.example/", published=T0, author="a")
+    verdict = Verdict(relevant=True, score=2.5, signal="deal", matched=("m", 'q"uote'), actors=("Qatar",), places=("Doha",))
+    row = pickle.loads(pickle.dumps(item_row(item, verdict)))
+    with Store(tmp_path / "rows.db") as store:
+        assert store.upsert_rows([("f", [row])]) == [(1, 0)]
+        [stored] = store.query(ItemQuery())
+    assert (stored.feed, stored.key, stored.title, stored.summary, stored.link, stored.published, stored.author) == (
+        item.feed, item.key, item.title, item.summary, item.link, item.published, item.author)
+    assert stored.verdict == verdict
 
 
 async def test_a_long_cycle_saves_feed_states_as_it_goes(feed_server, make_poller, store, monkeypatch):
@@ -690,3 +690,101 @@ def test_an_empty_topic_shares_the_default_rules_built_ahead():
     tuned = tui.parse_worker.classifier_for(TopicSpec(exclude=("football",)))
     assert tuned is not default
     assert tuned.classify("Hostage talks resume in Doha despite football row").relevant is False
+
+
+async def test_items_are_written_several_feeds_to_a_transaction(feed_server, make_poller, store, monkeypatch):
+    # FTS5 merges its segments as small transactions pile up: a write waits for
+    # BATCH feeds, unless no more feeds are still to come than are waiting.
+    import tui.poller
+
+    monkeypatch.setattr(tui.poller._ItemsWriter, "BATCH", 3)
+    monkeypatch.setattr(tui.poller._ItemsWriter, "FLUSH_AFTER", 60.0)  # never the reason here
+    names = [f"b{i}" for i in range(9)]
+    urls = [feed_server.route(f"/{name}", body=rss(*ITEMS, (f"{name}-x", f"Story of {name}"))) for name in names]
+    recording = RecordingStore(store)
+    poller = make_poller(make_config(*zip(names, urls), per_host=8), store=recording)
+    summary = await poller.poll_once()
+    assert {r.feed: r.new_items for r in summary.results} == {n: 3 for n in names}
+    assert sorted(feed for write in recording.writes for feed in write) == names
+    assert len(recording.writes[0]) >= 3 and len(recording.writes) < len(names), recording.writes
+
+
+async def test_a_hanging_feed_does_not_hold_back_the_others_items(feed_server, make_poller, store, monkeypatch):
+    import tui.poller
+
+    monkeypatch.setattr(tui.poller._ItemsWriter, "FLUSH_AFTER", 0.05)
+    events = []
+    hang = feed_server.route("/hang", hang=True)
+    quick = feed_server.route("/quick", body=rss(*ITEMS))
+    poller = make_poller(make_config(("hang", hang), ("quick", quick), timeout=1.0),
+                         on_result=lambda r, d, t: events.append((r.feed, r.new_items)))
+    await poller.poll_once()
+    assert events == [("quick", len(ITEMS)), ("hang", 0)]
+
+
+@pytest.fixture
+def no_prestarted_pool():
+    import tui.poller
+
+    yield
+    tui.poller._adopt_prestarted("none", None)  # a kind nobody uses: shuts down what a test left
+
+
+async def test_a_prestarted_pool_is_adopted(feed_server, make_poller, store, monkeypatch, no_prestarted_pool):
+    import tui.poller
+
+    started = []
+    real_start = tui.poller._start_parse_pool
+
+    def recording_start(kind, topic):
+        pool = real_start(kind, topic)
+        started.append(pool)
+        return pool
+
+    monkeypatch.setattr(tui.poller, "_start_parse_pool", recording_start)
+    monkeypatch.setattr(Poller, "parse_pool_kind", "thread")
+    config = make_config(("f", feed_server.route("/f", body=rss(*ITEMS))))
+    tui.poller.prestart_parse_pool(config.topic)
+    poller = make_poller(config)
+    summary = await poller.poll_once()
+    assert [r.new_items for r in summary.results] == [len(ITEMS)]
+    assert len(started) == 1 and poller._parse_pool is started[0]
+
+
+async def test_a_prestarted_pool_of_another_kind_is_shut_down(feed_server, make_poller, store, monkeypatch,
+                                                             no_prestarted_pool):
+    import tui.poller
+
+    shut = []
+
+    class Pool:
+        def shutdown(self, wait=True, cancel_futures=False):
+            shut.append(self)
+
+    monkeypatch.setattr(tui.poller, "_start_parse_pool", lambda kind, topic: Pool())
+    tui.poller.prestart_parse_pool(None)  # a "process" pool; the test pollers use threads
+    tui.poller._prestarted[2].result()
+    monkeypatch.undo()
+    poller = make_poller(make_config(("f", feed_server.route("/f", body=rss(*ITEMS)))))
+    summary = await poller.poll_once()
+    assert [r.new_items for r in summary.results] == [len(ITEMS)]
+    assert len(shut) == 1 and poller._parse_pool is not shut[0]
+
+
+def _fork_server_flag() -> bool:
+    import tui.worker_warmup
+
+    return tui.worker_warmup.IN_FORK_SERVER
+
+
+def test_only_the_fork_server_skips_its_teardown_at_exit():
+    # worker_warmup makes the fork server leave with os._exit; imported anywhere
+    # else (this test process), it must leave the normal exit alone.
+    import tui.worker_warmup
+
+    assert tui.worker_warmup.IN_FORK_SERVER is False
+    pool = tui.poller.make_parse_pool("process")
+    try:
+        assert pool.submit(_fork_server_flag).result(timeout=60) is True  # inherited from the server's preload
+    finally:
+        pool.shutdown()

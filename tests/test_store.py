@@ -521,10 +521,72 @@ def test_verdict_lists_are_written_as_json_dumps_writes_them():
 
     from hypothesis import given, strategies as st
 
-    from tui.store import _json_list
+    from tui.parse_worker import json_list as _json_list
 
     @given(st.lists(st.text(), max_size=5))
     def check(values):
         assert _json_list(tuple(values)) == (json.dumps(values, ensure_ascii=False) if values else "[]")
 
     check()
+
+
+# --- fast paths of the cold poll --------------------------------------------------
+
+
+def _schema(path) -> tuple:
+    conn = sqlite3.connect(path)
+    try:
+        master = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name != 'sqlite_stat1' ORDER BY rowid"
+        ).fetchall()
+        applied = conn.execute("SELECT id, migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall()
+        fts = conn.execute("SELECT * FROM items_fts_config").fetchall()
+        return master, applied, fts, conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_new_file_gets_exactly_the_schema_the_migrations_build(tmp_path, monkeypatch):
+    import tui.store
+    from sqlite_utils import Database
+
+    assert tui.store._FRESH_SCHEMA_VERSION == SCHEMA_VERSION, "refresh _FRESH_SCHEMA after adding a migration"
+    Store(tmp_path / "snapshot.db").close()
+    monkeypatch.setattr(tui.store, "_FRESH_SCHEMA_VERSION", -1)  # the sqlite-utils path
+    Store(tmp_path / "migrated.db").close()
+    assert _schema(tmp_path / "snapshot.db") == _schema(tmp_path / "migrated.db")
+    conn = sqlite3.connect(tmp_path / "snapshot.db")
+    try:  # sqlite-utils sees every migration as applied
+        assert tui.store._build_migrations().pending(Database(conn)) == []
+    finally:
+        conn.close()
+
+
+def test_rows_of_another_feed_are_refused(fresh_store):
+    from tui.parse_worker import item_row
+
+    row = item_row(make_item(feed="G", key="k"), make_verdict())
+    with pytest.raises(ValueError):
+        fresh_store.upsert_rows([("F", [row])])
+    assert fresh_store.item_count() == 0
+
+
+def test_upsert_rows_is_upsert_many_for_worker_rows(tmp_path):
+    from tui.parse_worker import item_row
+
+    first = [make_item(feed="F", key="a", title="one"), make_item(feed="F", key="a", title="dup"),
+             make_item(feed="F", key="b")]
+    later = [make_item(feed="F", key="a", title="retitled"), make_item(feed="F", key="c")]
+    results = {}
+    for mode in ("pairs", "rows"):
+        with Store(tmp_path / f"{mode}.db", clock=lambda: NOW) as store:
+            counts = []
+            for items in (first, later):
+                pairs = [(item, make_verdict("deal", matched=("deal",))) for item in items]
+                if mode == "pairs":
+                    counts.append(store.upsert_many([("F", pairs)]))
+                else:
+                    counts.append(store.upsert_rows([("F", [item_row(i, v) for i, v in pairs])]))
+            results[mode] = (counts, sorted((i.id, i.key, i.title, i.first_seen, i.verdict) for i in store.query(ItemQuery())))
+    assert results["rows"] == results["pairs"]
+    assert results["rows"][0] == [[(2, 0)], [(1, 1)]]

@@ -315,6 +315,15 @@ _KIND = {
     "link": "link",
 }
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
+_TEXT_KINDS = frozenset({"title", "summary", "content"})
+_DATE_KINDS = frozenset({"date0", "date1", "date2"})
+
+
+@lru_cache(maxsize=512)
+def _tag_kind(tag: str) -> tuple[str | None, str | None]:
+    """(feedparser's name, the value it fills) of an element tag; one lookup per child."""
+    name = _fp_name(tag)
+    return name, _KIND.get(name)
 
 
 def _entry_values(el: ET.Element, base: str, about: str | None, atom: bool) -> dict:
@@ -324,22 +333,23 @@ def _entry_values(el: ET.Element, base: str, about: str | None, atom: bool) -> d
     if about is not None:
         values["id"] = about
     for child in el:
-        name = _fp_name(child.tag)
+        name, kind = _tag_kind(child.tag)
         if name is None:
             raise _Decline
-        attrs = _attrs(child) if child.attrib else {}
-        if "xml:base" in attrs or "base" in attrs:
-            raise _Decline
-        kind = _KIND.get(name)
-        if kind is not None:
-            if kind != "link":
-                if kind in values and (kind != "id" or about is None or "_guid" in values):
-                    raise _Decline  # feedparser's result would depend on order and depth
-                if kind == "id":
-                    values["_guid"] = True
-        if kind == "title" or kind == "summary" or kind == "content":
+        if child.attrib:
+            attrs = _attrs(child)
+            if "xml:base" in attrs or "base" in attrs:
+                raise _Decline
+        else:
+            attrs = {}
+        if kind is not None and kind != "link":
+            if kind in values and (kind != "id" or about is None or "_guid" in values):
+                raise _Decline  # feedparser's result would depend on order and depth
+            if kind == "id":
+                values["_guid"] = True
+        if kind in _TEXT_KINDS:
             values[kind] = _content_text(child, attrs, atom)
-        elif kind is not None and kind.startswith("date"):
+        elif kind in _DATE_KINDS:
             values[kind] = _text(_leaf_text(child))
         elif kind == "id":
             is_link = attrs.get("ispermalink", "true") == "true"

@@ -17,7 +17,7 @@ import hashlib
 import html
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -116,9 +116,21 @@ _NEEDS_STRIP = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(
 
 
 def _strip_controls(text: str) -> str:
-    if not _NEEDS_STRIP.search(text):
+    # Every character in _STRIP_TABLE is non-printable (Cc, Cf, Zl, Zp), so
+    # printable text has none of them: one C loop instead of a 75-character
+    # class tested at every position (4 us on a 600-character summary).
+    if text.isprintable() or not _NEEDS_STRIP.search(text):
         return text
     return _ESCAPES.sub("", text).translate(_STRIP_TABLE)
+
+
+def _collapse_spaces(text: str) -> str:
+    """Whitespace runs as one space, none at the ends: " ".join(text.split())."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        # Printable ASCII has no whitespace but " ", and no run of it: only
+        # the ends can change (split + join cost 7 us on a 600-character summary).
+        return text.strip(" ")
+    return " ".join(text.split())
 
 
 def _cap(text: str, max_len: int) -> str:
@@ -148,7 +160,7 @@ def clean_text(value: str | None, *, max_len: int = SUMMARY_MAX) -> str:
         text = _strip_controls(html.unescape(text))
         if "<" in text:  # double-escaped HTML, common in RSS descriptions
             text = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", text))
-    return _cap(" ".join(text.split()), max_len)
+    return _cap(_collapse_spaces(text), max_len)
 
 
 def safe_link(value: str | None) -> str:
@@ -364,15 +376,43 @@ def make_item(*, feed: str, feed_url: str, now: datetime, title, summary, link, 
     if not title_text:
         title_text = _cap(summary_text, 200)
     link_text = _entry_link(link, raw_id, feed_url)
-    return Item(
-        feed=feed,
-        key=_entry_key(raw_id, link_text, title_text, summary_text),
-        title=title_text,
-        summary=summary_text,
-        link=link_text,
-        published=_plausible_time(when, now),
-        author=clean_text(author, max_len=AUTHOR_MAX),
+    return _new_item(
+        feed,
+        _entry_key(raw_id, link_text, title_text, summary_text),
+        title_text,
+        summary_text,
+        link_text,
+        _plausible_time(when, now),
+        clean_text(author, max_len=AUTHOR_MAX),
     )
+
+
+def _item_maker():
+    """Item(feed, key, title, summary, link, published, author), at 40 % of the
+    cost of the frozen dataclass's __init__ (a cold poll makes 10,000 of them):
+    the slots are set directly. The plain constructor if Item's fields change."""
+    names = ("feed", "key", "title", "summary", "link", "published", "author")
+    slots = [Item.__dict__.get(name) for name in names]
+    if tuple(f.name for f in fields(Item)) != names or not all(type(slot).__name__ == "member_descriptor" for slot in slots):
+        return Item
+    set_feed, set_key, set_title, set_summary, set_link, set_published, set_author = (slot.__set__ for slot in slots)
+    new = object.__new__
+
+    def make(feed, key, title, summary, link, published, author):
+        item = new(Item)
+        set_feed(item, feed)
+        set_key(item, key)
+        set_title(item, title)
+        set_summary(item, summary)
+        set_link(item, link)
+        set_published(item, published)
+        set_author(item, author)
+        return item
+
+    return make
+
+
+_new_item = _item_maker()
 
 
 def _entry_link(raw, raw_id, feed_url: str) -> str:

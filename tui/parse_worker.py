@@ -7,10 +7,10 @@ a worker needs (no asyncio, no HTTP client): workers are ready sooner.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import operator
+import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 # Workers hash, parse and classify: the CPU-heavy, GIL-bound part. Each worker
 # process builds the classifier once per topic and keeps it; the topic travels
 # with every job, so a reconfigured topic reaches workers that are already
-# running. The writer thread then only stores.
+# running. They also shape each item into the row the store inserts
+# (`item_row`): a tuple of strings and numbers pickles and unpickles in C, where
+# Items and Verdicts cost a Python call each, and the parent, whose event loop
+# and writer thread share one GIL, then has nothing left to convert. The writer
+# thread only stores.
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +36,7 @@ class Digest:
 
     body_hash: str
     unchanged: bool
-    pairs: tuple[tuple[Item, Verdict], ...] = ()
+    rows: tuple[tuple, ...] = ()  # item_row() of each item, ready for Store.upsert_rows
     warning: str | None = None
     ttl_seconds: float | None = None
     error: str | None = None
@@ -62,10 +66,54 @@ def digest_body(
     return Digest(
         body_hash=body_hash,
         unchanged=False,
-        pairs=tuple((item, classify(item.title, item.summary)) for item in parsed.items),
+        rows=tuple([item_row(item, classify(item.title, item.summary)) for item in parsed.items]),
         warning=parsed.warning,
         ttl_seconds=parsed.ttl_seconds,
     )
+
+
+_json_string = json.encoder.encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
+
+
+# Verdicts repeat the same few term lists: each is encoded once per process.
+_json_lists: dict[tuple, str] = {}
+_JSON_LISTS_MAX = 4096
+
+
+def json_list(values: Sequence[str]) -> str:
+    """A list of strings as the store keeps it: what json.dumps(list(values), ensure_ascii=False) writes."""
+    if not values:
+        return "[]"
+    try:
+        text = _json_lists.get(values) if type(values) is tuple else None
+    except TypeError:  # something unhashable inside: not from a Verdict, just encode it
+        return _encode_list(values)
+    if text is None:
+        text = _encode_list(values)
+        if type(values) is tuple and len(_json_lists) < _JSON_LISTS_MAX:
+            _json_lists[values] = text
+    return text
+
+
+def _encode_list(values: Sequence[str]) -> str:
+    if all(type(value) is str for value in values):
+        # Without json.dumps's per-call set-up: a cold cycle writes 10,000 items, three lists each.
+        return "[" + ", ".join(map(_json_string, values)) + "]"
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def verdict_columns(v: Verdict) -> tuple:
+    """A verdict as the store's columns: relevant, score, signal, matched, actors, places."""
+    return (int(v.relevant), float(v.score), v.signal, json_list(v.matched), json_list(v.actors), json_list(v.places))
+
+
+def item_row(item: Item, verdict: Verdict) -> tuple:
+    """An item and its verdict as one row for ``Store.upsert_rows``: (feed, key, title,
+    summary, link, author, published epoch seconds, *verdict_columns(verdict)).
+    Here, not in tui.store, because the parse workers build the rows and must not
+    import sqlite3 (their fork server has to start fast)."""
+    return (item.feed, item.key, item.title, item.summary, item.link, item.author, item.published.timestamp(),
+            *verdict_columns(verdict))
 
 
 # topic -> Classifier, per process (each worker process has its own).
@@ -92,55 +140,9 @@ def init_worker() -> None:
     """Process-pool worker start. Ctrl-C is for the parent, which shuts us down
     cleanly (otherwise every worker prints a KeyboardInterrupt traceback)."""
     import signal
-    from multiprocessing.reduction import ForkingPickler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import tui.parse  # noqa: F401  (preloaded by the fork server: free)
-
-    # Results go back pickled, and the parent unpickles them while it holds the
-    # GIL its event loop needs. A frozen dataclass unpickles field by field
-    # through object.__setattr__; these rebuild Items and Verdicts in half the time.
-    ForkingPickler.register(Item, _reduce_item)
-    ForkingPickler.register(Verdict, _reduce_verdict)
-
-
-def _slots_maker(cls):
-    """(a fast cls(*fields) for a frozen slotted dataclass, the field getter)."""
-    names = [f.name for f in dataclasses.fields(cls)]
-    getter = operator.attrgetter(*names)
-    slots = [cls.__dict__.get(name) for name in names]
-    if not all(type(slot).__name__ == "member_descriptor" for slot in slots):
-        return cls, getter  # not slotted after all: the ordinary constructor
-    setters = tuple(slot.__set__ for slot in slots)
-    new = object.__new__
-
-    def make(*values):
-        obj = new(cls)
-        for setter, value in zip(setters, values):
-            setter(obj, value)
-        return obj
-
-    return make, getter
-
-
-_make_item, _item_fields = _slots_maker(Item)
-_make_verdict, _verdict_fields = _slots_maker(Verdict)
-
-
-def _item_from_fields(*values) -> Item:
-    return _make_item(*values)
-
-
-def _verdict_from_fields(*values) -> Verdict:
-    return _make_verdict(*values)
-
-
-def _reduce_item(item: Item):
-    return _item_from_fields, _item_fields(item)
-
-
-def _reduce_verdict(verdict: Verdict):
-    return _verdict_from_fields, _verdict_fields(verdict)
 
 
 def warm_worker(topic: TopicSpec | None) -> None:

@@ -32,8 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.models import Clock, FeedState, Item, StoredItem, Verdict, utc_now
-
-_json_string = json.encoder.encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
+from tui.parse_worker import item_row, verdict_columns as _verdict_columns
 
 BUSY_TIMEOUT_S = 5.0
 _PAGE = 1000  # rows per page in iter_items
@@ -145,6 +144,45 @@ _MIGRATIONS = (_migration_001_initial,)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
+# The schema every migration above leaves in a new database, as sqlite-utils
+# writes it (sqlite_master's text, in its order), for creating a NEW file
+# without importing sqlite-utils and letting it inspect an empty database: a
+# cold `talkwatch poll` waited ~0.1 s for that before its first fetch.
+# tests/test_store.py checks it matches what the migrations build, and asks
+# for a refresh once a migration is added (until then _FRESH_SCHEMA_VERSION no
+# longer matches and new files simply go through sqlite-utils).
+_FRESH_SCHEMA_VERSION = 1
+_FRESH_SCHEMA = (
+    'CREATE TABLE "_sqlite_migrations" (\n   "id" INTEGER PRIMARY KEY,\n   "migration_set" TEXT,\n   "name" TEXT,\n'
+    '   "applied_at" TEXT\n)',
+    'CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"\n    ON "_sqlite_migrations" ("migration_set", "name")',
+    'CREATE TABLE "feeds" (\n   "name" TEXT PRIMARY KEY,\n   "url" TEXT NOT NULL,\n   "etag" TEXT,\n   "last_modified" TEXT,\n'
+    '   "body_hash" TEXT,\n   "last_status" INTEGER,\n   "outcome" TEXT,\n   "last_error" TEXT,\n   "warning" TEXT,\n'
+    '   "moved_to" TEXT,\n   "gone" INTEGER NOT NULL DEFAULT 0,\n   "last_fetch_at" REAL,\n   "latency_ms" REAL,\n'
+    '   "failures" INTEGER NOT NULL DEFAULT 0,\n   "next_check_at" REAL,\n   "min_interval" REAL\n)',
+    'CREATE TABLE "items" (\n   "id" INTEGER PRIMARY KEY,\n   "feed" TEXT NOT NULL,\n   "key" TEXT NOT NULL,\n'
+    '   "title" TEXT NOT NULL DEFAULT \'\',\n   "summary" TEXT NOT NULL DEFAULT \'\',\n   "link" TEXT NOT NULL DEFAULT \'\',\n'
+    '   "author" TEXT NOT NULL DEFAULT \'\',\n   "published" REAL NOT NULL,\n   "first_seen" REAL NOT NULL,\n'
+    '   "updated_at" REAL NOT NULL,\n   "read" INTEGER NOT NULL DEFAULT 0,\n   "starred" INTEGER NOT NULL DEFAULT 0,\n'
+    '   "relevant" INTEGER NOT NULL DEFAULT 0,\n   "score" REAL NOT NULL DEFAULT 0.0,\n   "signal" TEXT NOT NULL DEFAULT \'none\',\n'
+    '   "matched" TEXT NOT NULL DEFAULT \'[]\',\n   "actors" TEXT NOT NULL DEFAULT \'[]\',\n   "places" TEXT NOT NULL DEFAULT \'[]\'\n)',
+    'CREATE UNIQUE INDEX "items_feed_key"\n    ON "items" ("feed", "key")',
+    'CREATE INDEX "items_published"\n    ON "items" ("published" desc, "id" desc)',
+    'CREATE INDEX "items_relevant_published"\n    ON "items" ("relevant", "published" desc, "id" desc)',
+    'CREATE INDEX "items_feed_published"\n    ON "items" ("feed", "published" desc, "id" desc)',
+    'CREATE INDEX "items_signal_published"\n    ON "items" ("signal", "published" desc, "id" desc)',
+    "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, content='items', content_rowid='id',"
+    " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN"
+    " INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+    "CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN"
+    " INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); END",
+    "CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary ON items BEGIN"
+    " INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary);"
+    " INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+)
+
+
 def _build_migrations():
     from sqlite_utils.migrations import Migrations
 
@@ -165,21 +203,6 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, timezone.utc)
 
 
-def _json_list(values: Sequence[str]) -> str:
-    if not values:
-        return "[]"
-    if all(type(value) is str for value in values):
-        # What json.dumps(list(values), ensure_ascii=False) writes, without its
-        # per-call set-up: a cycle stores 10,000 items, three lists each.
-        return "[" + ", ".join(map(_json_string, values)) + "]"
-    return json.dumps(list(values), ensure_ascii=False)
-
-
-def _verdict_columns(v: Verdict) -> tuple:
-    return (int(v.relevant), float(v.score), v.signal,
-            _json_list(v.matched), _json_list(v.actors), _json_list(v.places))
-
-
 @lru_cache(maxsize=4096)
 def _tuple(text: str) -> tuple[str, ...]:
     # Verdicts repeat the same few term lists; decoding each once matters
@@ -187,10 +210,11 @@ def _tuple(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
-_STAGED_COLUMNS = (
-    "feed, key, title, summary, link, author, published, first_seen, updated_at,"
-    " relevant, score, signal, matched, actors, places"
-)
+# An item row (tui.parse_worker.item_row): what upsert_rows takes and the
+# staging table holds. first_seen and updated_at are the store's clock, added
+# when the rows go into items.
+_ROW_COLUMNS = "feed, key, title, summary, link, author, published, relevant, score, signal, matched, actors, places"
+_ROW_LEN = len(_ROW_COLUMNS.split(", "))
 _ITEM_COLUMNS = (
     "id, feed, key, title, summary, link, author, published, first_seen, read, starred,"
     " relevant, score, signal, matched, actors, places"
@@ -341,7 +365,7 @@ class Store:
                 if version < SCHEMA_VERSION:
                     self._migrate(conn)
                 conn.execute("PRAGMA temp_store = MEMORY")
-                conn.execute(f"CREATE TEMP TABLE staged_items ({_STAGED_COLUMNS})")
+                conn.execute(f"CREATE TEMP TABLE staged_items ({_ROW_COLUMNS})")
                 conn.execute(
                     "CREATE TEMP TABLE staged_updates (title, summary, link, author, published, updated_at,"
                     " relevant, score, signal, matched, actors, places, id)"
@@ -375,29 +399,45 @@ class Store:
         return version
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        from sqlite_utils import Database
-
-        migrations = _build_migrations()
         # One IMMEDIATE transaction around the whole run: a second process
         # opening the same new file waits, then finds nothing left to do.
         # sqlite-utils nests its own transactions as savepoints inside it.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            db = Database(conn, execute_plugins=False)
-            known = {fn.__name__ for fn in _MIGRATIONS}
-            applied = {m.name for m in migrations.applied(db)}
-            if applied - known:
-                raise self._problem(
-                    "was written by a newer talkwatch (unknown migrations "
-                    f"{', '.join(sorted(applied - known))}): upgrade talkwatch, or pass --db to use another file"
-                )
-            migrations.apply(db)
+            if not self._create_fresh(conn):
+                self._run_migrations(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _create_fresh(self, conn: sqlite3.Connection) -> bool:
+        """In an empty database, the current schema from the snapshot. -> done?"""
+        if _FRESH_SCHEMA_VERSION != SCHEMA_VERSION or conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return False
+        for sql in _FRESH_SCHEMA:
+            conn.execute(sql)
+        conn.executemany(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+            [(_MIGRATION_SET, fn.__name__, str(self._clock())) for fn in _MIGRATIONS],
+        )
+        return True
+
+    def _run_migrations(self, conn: sqlite3.Connection) -> None:
+        from sqlite_utils import Database
+
+        migrations = _build_migrations()
+        db = Database(conn, execute_plugins=False)
+        known = {fn.__name__ for fn in _MIGRATIONS}
+        applied = {m.name for m in migrations.applied(db)}
+        if applied - known:
+            raise self._problem(
+                "was written by a newer talkwatch (unknown migrations "
+                f"{', '.join(sorted(applied - known))}): upgrade talkwatch, or pass --db to use another file"
+            )
+        migrations.apply(db)
 
     def close(self) -> None:
         with self._lock:
@@ -464,66 +504,82 @@ class Store:
 
         One transaction and one staged INSERT ... SELECT for a whole poll cycle
         instead of one per feed: each commit and each FTS5 flush has a fixed cost."""
-        prepared: list[tuple[str, dict[str, tuple[Item, Verdict]]]] = []
-        for feed, pairs in batches:
-            batch: dict[str, tuple[Item, Verdict]] = {}
-            for item, verdict in pairs:
-                batch.setdefault(item.key, (item, verdict))  # first wins, as in parse
-            prepared.append((feed, batch))
+        return self.upsert_rows([(feed, [item_row(item, verdict) for item, verdict in pairs]) for feed, pairs in batches])
+
+    def upsert_rows(self, batches: Sequence[tuple[str, Sequence[tuple]]]) -> list[tuple[int, int]]:
+        """``upsert_many`` for items already shaped as rows (``tui.parse_worker.item_row``,
+        which the parse workers build): the poller's path, with no conversion left
+        for the process that holds the event loop. Each row's feed must be its batch's."""
+        prepared: list[tuple[str, Sequence[tuple]]] = []
+        for feed, rows in batches:
+            for row in rows:
+                if len(row) != _ROW_LEN or row[0] != feed:
+                    raise ValueError(f"not an item row of feed {feed!r}: {row[:2]!r}")
+            if len({row[1] for row in rows}) != len(rows):
+                firsts: dict[str, tuple] = {}
+                for row in rows:
+                    firsts.setdefault(row[1], row)  # first wins, as in parse
+                rows = list(firsts.values())
+            prepared.append((feed, rows))
         counts = [(0, 0)] * len(prepared)
-        if not any(batch for _, batch in prepared):
+        if not any(rows for _, rows in prepared):
             return counts
         now = self._clock().timestamp()
         with self._write() as conn:
             inserts: list[tuple] = []
             updates: list[tuple] = []
             staged_feeds: set[str] = set()
-            for index, (feed, batch) in enumerate(prepared):
-                if not batch:
+            for index, (feed, rows) in enumerate(prepared):
+                if not rows:
                     continue
                 if feed in staged_feeds:
                     # The same feed twice: its first rows must be in items before
                     # the second lookup, or a repeated key would be inserted twice.
-                    self._apply_staged(conn, inserts, updates)
+                    self._apply_staged(conn, inserts, updates, now)
                     inserts, updates, staged_feeds = [], [], set()
                 staged_feeds.add(feed)
                 new, updated = len(inserts), len(updates)
-                self._stage(conn, feed, batch, now, inserts, updates)
+                self._stage(conn, feed, rows, now, inserts, updates)
                 counts[index] = (len(inserts) - new, len(updates) - updated)
-            self._apply_staged(conn, inserts, updates)
+            self._apply_staged(conn, inserts, updates, now)
         return counts
 
     @staticmethod
-    def _stage(conn: sqlite3.Connection, feed: str, batch: dict[str, tuple[Item, Verdict]], now: float,
+    def _stage(conn: sqlite3.Connection, feed: str, rows: Sequence[tuple], now: float,
                inserts: list[tuple], updates: list[tuple]) -> None:
-        """Sort one feed's items into rows to insert and rows to update."""
+        """Sort one feed's rows (keys unique) into rows to insert and rows to update."""
         existing = {
             key: (id_, title, summary, link)
             for key, id_, title, summary, link in conn.execute(
                 "SELECT key, id, title, summary, link FROM items"
                 " WHERE feed = ? AND key IN (SELECT value FROM json_each(?))",
-                (feed, json.dumps(list(batch), ensure_ascii=False)),
+                (feed, json.dumps([row[1] for row in rows], ensure_ascii=False)),
             )
         }
-        for key, (item, v) in batch.items():
-            old = existing.get(key)
+        if not existing:  # a new feed, or every item new: the common cold case
+            inserts.extend(rows)
+            return
+        for row in rows:
+            old = existing.get(row[1])
             if old is None:
-                inserts.append((feed, key, item.title, item.summary, item.link, item.author,
-                                item.published.timestamp(), now, now, *_verdict_columns(v)))
-            elif (old[1], old[2], old[3]) != (item.title, item.summary, item.link):
-                updates.append((item.title, item.summary, item.link, item.author,
-                                item.published.timestamp(), now, *_verdict_columns(v), old[0]))
+                inserts.append(row)
+            elif (old[1], old[2], old[3]) != row[2:5]:
+                updates.append((*row[2:7], now, *row[7:], old[0]))
 
     @staticmethod
-    def _apply_staged(conn: sqlite3.Connection, inserts: list[tuple], updates: list[tuple]) -> None:
+    def _apply_staged(conn: sqlite3.Connection, inserts: list[tuple], updates: list[tuple], now: float) -> None:
         # Rows go through TEMP staging tables and then into items in one
         # statement each: FTS5 flushes its pending index data at every
         # statement savepoint, so row-by-row inserts through the sync
         # triggers cost ~5x more than one INSERT ... SELECT.
         if inserts:
-            conn.executemany(f"INSERT INTO temp.staged_items VALUES ({', '.join('?' * 15)})", inserts)
+            conn.executemany(f"INSERT INTO temp.staged_items VALUES ({', '.join('?' * _ROW_LEN)})", inserts)
             conn.execute(
-                f"INSERT INTO items ({_STAGED_COLUMNS}) SELECT {_STAGED_COLUMNS} FROM temp.staged_items ORDER BY rowid"
+                "INSERT INTO items (feed, key, title, summary, link, author, published, first_seen, updated_at,"
+                " relevant, score, signal, matched, actors, places) SELECT feed, key, title, summary, link, author,"
+                " published, ?1, ?1, relevant, score, signal, matched, actors, places FROM temp.staged_items"
+                " ORDER BY rowid",
+                (now,),
             )
             conn.execute("DELETE FROM temp.staged_items")
         if updates:
