@@ -42,11 +42,13 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
+from tui.dashboard.borders import set_border_titles
 from tui.dashboard.detail import DetailPanel, DetailScreen
 from tui.dashboard.filter_bar import FilterBar
 from tui.dashboard.filter_query import ViewState, build_query, next_signal, parse_filter
+from tui.dashboard.footer import KeysFooter
 from tui.dashboard.formatting import plain
 from tui.dashboard.headlines import HeadlinesTable
 from tui.dashboard.help import HelpScreen
@@ -68,7 +70,7 @@ from tui.dashboard.messages import (
 )
 from tui.dashboard.sources import SourcesPanel, feed_look
 from tui.dashboard.status_bar import StatusBanner, state_name
-from tui.dashboard.story_view import StoryBase, group_page
+from tui.dashboard.story_view import Breather, StoryBase, group_page
 from tui.models import Clock, FeedPollResult, StoredItem, utc_now
 
 # The list loads a page of the newest matches and grows when the cursor nears
@@ -93,6 +95,12 @@ TALL_ENOUGH_FOR_DETAIL = 30
 # commits and retries the poll lock. A schedule, like the config watch.
 DB_WATCH_EVERY = 2.0
 UI_SWITCH_INTERVAL = 0.001  # seconds: see prepare_ui_process
+# While a poll streams in (prepare_ui_process only): a full garbage collection
+# waits for this many younger ones, not 10. See _defer_full_gc.
+POLL_FULL_GC_AFTER = 1000
+# prepare_ui_process: the first poll starts once the start-up screens are
+# painted, or after this many seconds whatever happened (see _items_loaded).
+POLL_START_LATEST = 2.0
 
 
 class TalkwatchCommands(Provider):
@@ -224,6 +232,9 @@ class TalkwatchApp(App[int]):
         self._keys_from_config = False
         # run_dashboard sets this (see prepare_ui_process); tests leave it off.
         self.freeze_gc_after_start = False
+        self._gc_thresholds: tuple[int, int, int] | None = None
+        self.poll_after_start_paint = False  # run_dashboard sets this (see prepare_ui_process)
+        self._poll_start_pending = False
         self.poller = None
         if poller is not None:
             self.attach_poller(poller)
@@ -263,7 +274,7 @@ class TalkwatchApp(App[int]):
                     yield FilterBar(id="filter")
                 yield DetailPanel(id="detail")
             yield SourcesPanel(id="sources")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "demo" if self.demo is not None else ""
@@ -276,10 +287,25 @@ class TalkwatchApp(App[int]):
             self.set_interval(CONFIG_CHECK_EVERY, self.check_config, name="config-watch")
         self.apply_keys(self.config)
         if self.poller is not None:
-            if self._claim_polling():
-                self.run_poller()
-            else:
+            if not self._claim_polling():
                 self._enter_read_only()
+            elif self.poll_after_start_paint:
+                self._poll_start_pending = True
+                self.set_timer(POLL_START_LATEST, self._start_pending_poll)
+            else:
+                self.run_poller()
+
+    def _start_pending_poll(self) -> None:
+        """The first poll, after the start-up frames (see _feeds_loaded).
+
+        Start-up paints the list, the footer's keys, the sources and the
+        status: three or four frames of 20-35 ms each. A poll starting with
+        them (its parse processes booting, its first bodies parsed) takes the
+        CPU they need and stretches each past 50 ms; started after them it
+        loses ~0.2 s."""
+        if self._poll_start_pending and self.poller is not None and self.polled_by is None:
+            self._poll_start_pending = False
+            self.run_poller()
 
     def on_resize(self) -> None:
         self._apply_size_classes()
@@ -377,11 +403,14 @@ class TalkwatchApp(App[int]):
         if stories and not self._newer_items_request():
             # Filters apply to items first: a story shows with its matching members only.
             if use_base:
-                base = self._story_base_now()
+                pause = Breather(lambda: self._polling)
+                base = self._story_base_now(pause)
                 if not base.is_current_for(items):  # an item was updated since it was grouped
                     self._drop_story_base()
-                    base = self._story_base_now()
-                grouped = base.stories_for(items, group_cap=STORY_GROUP_CAP, stale=self._newer_items_request)
+                    base = self._story_base_now(pause)
+                grouped = base.stories_for(
+                    items, group_cap=STORY_GROUP_CAP, stale=self._newer_items_request, pause=pause
+                )
             else:
                 grouped = group_page(items, group_cap=STORY_GROUP_CAP)
             if grouped is None:
@@ -390,11 +419,11 @@ class TalkwatchApp(App[int]):
             return  # typed on meanwhile: the next answer replaces this one at once
         self.post_message(ItemsLoaded(items, total, generation, grouped))
 
-    def _story_base_now(self) -> StoryBase:
+    def _story_base_now(self, pause: Callable[[], None] | None = None) -> StoryBase:
         """The story base (built on first use; a reclassification drops it). Items worker only."""
         base, epoch = self._story_base, self._story_base_epoch
         if base is None:
-            base = StoryBase.load(self.store, STORY_GROUP_CAP)
+            base = StoryBase.load(self.store, STORY_GROUP_CAP, pause=pause)
             if epoch == self._story_base_epoch:  # not dropped meanwhile
                 self._story_base = base
         return base
@@ -749,8 +778,7 @@ class TalkwatchApp(App[int]):
         table = self.query_one(HeadlinesTable)
         stories = self.stories if self.story_mode else None
         table.show_items(self.items, self.clock(), stories, self.expanded)
-        table.border_title = self._headlines_title()
-        table.border_subtitle = self._headlines_subtitle()
+        set_border_titles(table, title=self._headlines_title(), subtitle=self._headlines_subtitle())
         if detail_now:
             self._show_detail()
         else:
@@ -845,6 +873,8 @@ class TalkwatchApp(App[int]):
         self.feed_states = message.states
         self.feed_counts = message.counts
         self._show_sources()
+        if self._poll_start_pending:  # the sources were the last start-up paint
+            self.call_after_refresh(self._start_pending_poll)
 
     @on(FirstReportersLoaded)
     def _first_reporters_loaded(self, message: FirstReportersLoaded) -> None:
@@ -854,12 +884,33 @@ class TalkwatchApp(App[int]):
     def _show_sources(self) -> None:
         panel = self.query_one(SourcesPanel)
         panel.show(self.feeds, self.feed_states, self.feed_counts, self.clock(), self.view.source, self.first_reports)
-        panel.border_title = "Sources · read-only" if self.polled_by is not None else "Sources"
-        self.query_one(HeadlinesTable).border_subtitle = self._headlines_subtitle()
+        set_border_titles(panel, title="Sources · read-only" if self.polled_by is not None else "Sources")
+        set_border_titles(self.query_one(HeadlinesTable), subtitle=self._headlines_subtitle())
 
     @on(PollStarted)
     def _poll_started(self, message: PollStarted) -> None:
         self._polling = True
+        self._defer_full_gc(True)
+
+    def _defer_full_gc(self, defer: bool) -> None:
+        """No full collection while a poll streams in; the usual schedule after it.
+
+        A poll allocates hundreds of thousands of objects in this process (HTTP
+        bodies, parsed items on their way to the store), and every 10th
+        young collection then becomes a full one: 20-30 ms walking every
+        object created since the gc.freeze() at first paint, the event loop
+        frozen meanwhile whichever thread triggered it. The young collections
+        go on (most garbage cycles die young), so memory stays bounded; the
+        deferred full collection runs once, after the poll."""
+        if not self.freeze_gc_after_start:
+            return  # tests: the interpreter's defaults
+        if defer and self._gc_thresholds is None:
+            self._gc_thresholds = gc.get_threshold()
+            young, middle, full = self._gc_thresholds
+            gc.set_threshold(young, middle, max(full, POLL_FULL_GC_AFTER))
+        elif not defer and self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
 
     @on(FeedPolled)
     def _feed_polled(self, message: FeedPolled) -> None:
@@ -892,6 +943,7 @@ class TalkwatchApp(App[int]):
     @on(PollFinished)
     def _poll_finished(self, message: PollFinished) -> None:
         self._polling = False
+        self._defer_full_gc(False)
         self.query_one(SourcesPanel).progress = None
         self.load_feeds()
         if message.error:
@@ -1261,7 +1313,7 @@ class TalkwatchApp(App[int]):
         with self.batch_update():
             for item in changed.values():
                 table.refresh_item(item, now)
-        table.border_subtitle = self._headlines_subtitle()
+        set_border_titles(table, subtitle=self._headlines_subtitle())
         self._show_detail()
 
     @staticmethod
@@ -1316,6 +1368,7 @@ class TalkwatchApp(App[int]):
         self.exit(0)
 
     async def on_unmount(self) -> None:
+        self._defer_full_gc(False)
         await self._close_poller()
         webhooks, self._webhooks = self._webhooks, None
         if webhooks is not None:
@@ -1371,7 +1424,9 @@ def prepare_ui_process(app: TalkwatchApp) -> None:
     """What the process running the dashboard needs, done by ``run_dashboard`` (and the benchmark).
 
     The resource tracker (see ``_start_resource_tracker``); the GIL's switch
-    interval (below); and the garbage
+    interval (below); the first poll started after the start-up frames
+    (``_start_pending_poll``); no full garbage collection while a poll
+    streams in (``_defer_full_gc``); and the garbage
     collector's full collections, which walk every object the process holds
     (modules, widgets, the loaded items: 50-90 ms on a slow box, a visible
     freeze of the event loop whichever thread triggers it). Everything alive
@@ -1381,6 +1436,7 @@ def prepare_ui_process(app: TalkwatchApp) -> None:
     """
     _start_resource_tracker()
     app.freeze_gc_after_start = True
+    app.poll_after_start_paint = True
     # A thread holding the GIL (a story grouping, a store write, the poller's
     # parsing) gives it up every switch interval; 5 ms by default, and the
     # event loop waits that long each time it wants it back: several times per

@@ -133,7 +133,16 @@ class DetailPanel(VerticalScroll):
             body.append_text(detail_text(item, now, with_title=False))
         else:
             body = detail_text(item, now)
-        self.query_one("#detail-body", Static).update(body)
+        widget = self.query_one("#detail-body", Static)
+        widget.update(body, layout=False)
+        # A new story while a poll streams in is a new text of the same
+        # height, most often: repaint it without laying out the whole screen
+        # (10-25 ms a time). A new height (the panel's scrollbar may come or go) does need one.
+        width = widget.content_region.width
+        if not widget.is_mounted or not width or widget.get_content_height(
+            widget.container_size, self.app.size, width
+        ) != widget.content_region.height:
+            widget.refresh(layout=True)
         self.scroll_home(animate=False)
 
 

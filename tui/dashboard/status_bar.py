@@ -163,8 +163,9 @@ class StatusBanner(Horizontal):
 
     def show(self, status: Any, now: datetime) -> None:
         self.status = status
+        # Fixed heights (CSS above): no layout of the whole screen for new text.
         self.query_one("#banner-text", Static).update(
-            banner_text(status, now, self.previous_state, demo=self.demo)
+            banner_text(status, now, self.previous_state, demo=self.demo), layout=False
         )
         hourly = list(getattr(status, "hourly", ()) or ())[-48:]
         if hourly:
@@ -173,6 +174,7 @@ class StatusBanner(Horizontal):
                 Text.assemble(
                     ("relevant items per hour, 48 h ", "#94a3b8"),
                     (f"peak {peak}/h  total {sum(hourly)}", "#64748b"),
-                )
+                ),
+                layout=False,
             )
             self.query_one(Sparkline).data = [float(v) for v in hourly]

@@ -17,6 +17,7 @@ Not thread-safe: the dashboard touches a base from one worker at a time.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -24,32 +25,60 @@ from tui.models import StoredItem
 from tui.stories import Story, StoryIndex, build_story, group_stories, story_order
 
 STALE_CHECK_EVERY = 50  # items grouped between two looks for a newer question
+SLICE_CPU = 0.002  # seconds of grouping between two chances for the event loop (see Breather)
+
+
+class Breather:
+    """Called between items by grouping in a worker thread: while ``busy()``,
+    after each ``SLICE_CPU`` of work, sleep as long as that work took.
+
+    Grouping holds the GIL: 0.5-1 s of it (a story base, a page of 2,000
+    items joining it) while a poll streams in takes every other GIL turn from
+    the event loop, doubling each screen refresh. Sleeping half the time
+    leaves the loop its frames; the list fills a little later meanwhile."""
+
+    def __init__(self, busy: Callable[[], bool]):
+        self.busy = busy
+        self._since = time.thread_time()
+
+    def __call__(self) -> None:
+        ran = time.thread_time() - self._since
+        if ran < SLICE_CPU:
+            return
+        if self.busy():
+            time.sleep(min(ran, 0.01))
+        self._since = time.thread_time()
 
 
 class StoryBase:
     """The stories of the newest ``size`` relevant items, grown with the items queries return."""
 
-    def __init__(self, items: Sequence[StoredItem], size: int):
+    def __init__(self, items: Sequence[StoredItem], size: int, *, pause: Callable[[], None] | None = None):
         relevant = [item for item in items if item.relevant]
         self.index = StoryIndex()
         self._grouped_as: dict[int, tuple] = {}
-        self._extend(relevant)
+        self._extend(relevant, pause)
         # Older items than the oldest grouped were never seen: the base says
         # nothing about them. None: the base holds every relevant item there was.
         full = bool(relevant) and len(relevant) >= size
         self.floor: datetime | None = min(item.published for item in relevant) if full else None
 
     @classmethod
-    def load(cls, store: Any, size: int) -> "StoryBase":
+    def load(cls, store: Any, size: int, *, pause: Callable[[], None] | None = None) -> "StoryBase":
         from tui.store import ItemQuery
 
-        return cls(store.query(ItemQuery(relevant_only=True, limit=size)), size)
+        return cls(store.query(ItemQuery(relevant_only=True, limit=size)), size, pause=pause)
 
     def covers(self, item: StoredItem) -> bool:
         return self.floor is None or item.published >= self.floor
 
-    def _extend(self, items: Sequence[StoredItem]) -> None:
-        self.index.extend(items)
+    def _extend(self, items: Sequence[StoredItem], pause: Callable[[], None] | None = None) -> None:
+        if pause is None:
+            self.index.extend(items)
+        else:  # the same order as extend's, with a pause between items
+            for item in story_order(items):
+                self.index.extend((item,))
+                pause()
         self._grouped_as.update((item.id, _grouping_fields(item)) for item in items)
 
     def is_current_for(self, items: Sequence[StoredItem]) -> bool:
@@ -63,11 +92,18 @@ class StoryBase:
         return True
 
     def stories_for(
-        self, items: Sequence[StoredItem], *, group_cap: int, stale: Callable[[], bool] = lambda: False
+        self,
+        items: Sequence[StoredItem],
+        *,
+        group_cap: int,
+        stale: Callable[[], bool] = lambda: False,
+        pause: Callable[[], None] | None = None,
     ) -> list[Story] | None:
-        """The stories of a query's ``items`` (newest first), None when ``stale()`` says nobody wants them."""
+        """The stories of a query's ``items`` (newest first), None when ``stale()`` says nobody wants them.
+
+        ``pause`` (a Breather) is called between items grouped."""
         arrivals = [i for i in items if i.relevant and self.covers(i) and self.index.story_id_of(i.id) is None]
-        self._extend(arrivals)
+        self._extend(arrivals, pause)
         members: dict[int, list[StoredItem]] = {}
         older: list[StoredItem] = []
         alone: list[StoredItem] = []
@@ -90,7 +126,12 @@ class StoryBase:
             for start in range(0, len(ordered), STALE_CHECK_EVERY):
                 if stale():
                     return None
-                index.extend(ordered[start : start + STALE_CHECK_EVERY])
+                if pause is None:
+                    index.extend(ordered[start : start + STALE_CHECK_EVERY])
+                    continue
+                for item in ordered[start : start + STALE_CHECK_EVERY]:
+                    index.extend((item,))
+                    pause()
             stories += index.stories()
         stories += [build_story(item.id, (item,)) for item in alone]
         stories.sort(key=lambda story: (story.first_at, story.id), reverse=True)
