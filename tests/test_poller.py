@@ -65,26 +65,11 @@ def make_config(*feeds: tuple[str, str], topic: TopicSpec | None = None, **setti
 
 
 @pytest.fixture(autouse=True)
-def classifier_or_fallback(monkeypatch):
-    """The real classifier when its rules are in place; a keyword stand-in while they are written."""
-    import tui.classify
+def fresh_classifiers():
+    """Each test builds its own per-topic classifiers (the real rules)."""
     import tui.parse_worker
-    from tui.models import Verdict
 
     tui.parse_worker._classifiers.clear()
-    try:
-        tui.classify.Classifier(None).classify("Hostage talks resume in Doha")
-    except Exception:
-
-        class FallbackClassifier:
-            def __init__(self, topic=None):
-                pass
-
-            def classify(self, title, summary=""):
-                relevant = "hostage" in f"{title} {summary}".lower()
-                return Verdict(relevant=relevant, score=float(relevant), signal="none")
-
-        monkeypatch.setattr(tui.classify, "Classifier", FallbackClassifier)
     yield
     tui.parse_worker._classifiers.clear()
 

@@ -31,7 +31,9 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from tui.parse import FEED_TITLE_MAX, ParsedFeed, _ttl_seconds, clean_text, is_plain_url, make_item, struct_to_utc
+from tui.parse import (
+    FEED_TITLE_MAX, ParsedFeed, _ttl_seconds, clean_text, first_of_each_key, is_plain_url, make_item, struct_to_utc,
+)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 RSS1_NS = "http://purl.org/rss/1.0/"
@@ -589,10 +591,8 @@ def parse_fast(body: bytes, *, feed: str, url: str, content_type: str | None, no
         return None
     except Exception:  # noqa: BLE001 -- a surprise here (deep nesting, ...) is feedparser's to judge, not a failed feed
         return None
-    items = []
-    seen: set[str] = set()
-    for values in rows:
-        item = make_item(
+    items = first_of_each_key(
+        make_item(
             feed=feed,
             feed_url=url,
             now=now,
@@ -603,12 +603,10 @@ def parse_fast(body: bytes, *, feed: str, url: str, content_type: str | None, no
             when=values["when"],
             author=values.get("author"),
         )
-        if item.key in seen:  # as parse_feed: the first of duplicate guids wins
-            continue
-        seen.add(item.key)
-        items.append(item)
+        for values in rows
+    )
     return ParsedFeed(
-        items=tuple(items),
+        items=items,
         title=clean_text(title, max_len=FEED_TITLE_MAX),
         warning=None,
         ttl_seconds=_ttl_seconds({"ttl": ttl} if ttl is not None else {}),

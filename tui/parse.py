@@ -17,6 +17,7 @@ import hashlib
 import html
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
@@ -340,10 +341,8 @@ def parse_with_feedparser(body: bytes, *, feed: str, url: str, content_type: str
         raise FeedParseError(_not_a_feed(body, content_type, parsed))
 
     warning = _describe_bozo(parsed.get("bozo_exception")) if parsed.get("bozo") else None
-    items: list[Item] = []
-    seen: set[str] = set()
-    for entry in entries:
-        item = make_item(
+    items = first_of_each_key(
+        make_item(
             feed=feed,
             feed_url=url,
             now=now,
@@ -354,17 +353,24 @@ def parse_with_feedparser(body: bytes, *, feed: str, url: str, content_type: str
             when=_entry_when(entry),
             author=entry.get("author"),
         )
-        if item.key in seen:  # duplicate guid in one document: the first (usually newest) wins
-            continue
-        seen.add(item.key)
-        items.append(item)
+        for entry in entries
+    )
     meta = parsed.get("feed") or {}
     return ParsedFeed(
-        items=tuple(items),
+        items=items,
         title=clean_text(meta.get("title"), max_len=FEED_TITLE_MAX),
         warning=warning,
         ttl_seconds=_ttl_seconds(meta),
     )
+
+
+def first_of_each_key(items: Iterable[Item]) -> tuple[Item, ...]:
+    """The items without repeated keys: of duplicate guids in one document, the
+    first (usually the newest) wins."""
+    unique: dict[str, Item] = {}
+    for item in items:
+        unique.setdefault(item.key, item)
+    return tuple(unique.values())
 
 
 def make_item(*, feed: str, feed_url: str, now: datetime, title, summary, link, raw_id, when, author) -> Item:

@@ -324,8 +324,9 @@ class Poller:
             # known feeds, mostly 304s, start them only when a body arrives.
             self._begin_parse_pool()
         if due and not self._network_ready:
-            # The first client imports httpx and loads the CA bundle: ~0.2 s of
-            # CPU that would otherwise stall the event loop (and a dashboard on it).
+            # The first clients' imports, and the CA bundle when a feed is https:
+            # up to ~0.2 s of CPU that would otherwise stall the event loop (and a
+            # dashboard on it).
             await asyncio.to_thread(_warm_network, [state.url for _, state in due])
             self._network_ready = True
         settings = self._config.settings

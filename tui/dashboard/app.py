@@ -29,7 +29,7 @@ import sys
 import threading
 import webbrowser
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from time import monotonic
